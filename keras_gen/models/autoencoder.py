@@ -1,0 +1,285 @@
+"""Autoencoders: learned dimensionality reduction with a reconstruction likelihood."""
+
+import copy
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from .. import zoo
+from . import networks
+from .base import GenerativeModel
+
+LIKELIHOODS = ("bernoulli", "gaussian")
+NETWORKS = ("mlp", "conv")
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class Autoencoder(GenerativeModel):
+    """Undercomplete autoencoder x -> f(x) = h -> g(h) trained by `fit`.
+
+    The reconstruction loss is the negative log-likelihood of the input under an
+    output distribution whose parameters the decoder produces, summed over pixels
+    (nats per example):
+
+    - `"bernoulli"`: the decoder gives logits, `-log p(x|h)` is the binary
+      cross-entropy; inputs must lie in [0, 1].
+    - `"gaussian"`: the decoder gives the mean of N(mean, I); `-log p(x|h)` is half
+      the squared error plus a constant (dropped), i.e. MSE up to scale.
+
+    Tracked metrics: `loss` (that NLL), `mse` (mean squared error per pixel of the
+    reconstruction `g(f(x))`), and `bce` (binary cross-entropy summed over pixels,
+    Bernoulli only).
+
+    Args:
+        input_shape: Shape of one example, e.g. `(28, 28, 1)`.
+        code_dim: Size of the code h.
+        hidden_units: Encoder hidden widths (`"mlp"`); the decoder mirrors them.
+        filters: Convolution filters of the encoder (`"conv"`); mirrored in decoder.
+        network: `"mlp"` or `"conv"`, used when `encoder`/`decoder` are not given.
+        activation: Hidden activation.
+        code_activation: Activation of the code layer (`None` is linear).
+        likelihood: `"bernoulli"` or `"gaussian"`.
+        encoder: Optional `keras.Model` from inputs to `[B, code_dim]`.
+        decoder: Optional `keras.Model` from `[B, code_dim]` to inputs' shape.
+        seed: Seed of the model's random stream.
+        **kwargs: Passed to `keras.Model`.
+
+    Example:
+        >>> ae = keras_gen.Autoencoder(code_dim=32)
+        >>> ae.compile(keras.optimizers.Adam(1e-3))
+        >>> ae.fit(keras_gen.data.load("mnist", "train"), epochs=10)
+        >>> ae.reconstruct(x_test[:8]).shape
+        TensorShape([8, 28, 28, 1])
+
+    Reference:
+        Hinton & Salakhutdinov, "Reducing the dimensionality of data with neural
+        networks", Science 2006.
+    """
+
+    def __init__(
+        self,
+        input_shape=(28, 28, 1),
+        code_dim=32,
+        hidden_units=(512, 256),
+        filters=(32, 64),
+        network="mlp",
+        activation="relu",
+        code_activation=None,
+        likelihood="bernoulli",
+        encoder=None,
+        decoder=None,
+        seed=None,
+        **kwargs,
+    ):
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(
+                f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}."
+            )
+        if network not in NETWORKS:
+            raise ValueError(f"network must be one of {NETWORKS}, got {network!r}.")
+        super().__init__(
+            input_shape,
+            input_range=(0.0, 1.0) if likelihood == "bernoulli" else None,
+            seed=seed,
+            **kwargs,
+        )
+        self.code_dim = int(code_dim)
+        self.hidden_units = tuple(hidden_units)
+        self.filters = tuple(filters)
+        self.network = network
+        self.activation = activation
+        self.code_activation = code_activation
+        self.likelihood = likelihood
+        if encoder is None:
+            if network == "mlp":
+                encoder = networks.mlp_encoder(
+                    input_shape, code_dim, hidden_units, activation, code_activation
+                )
+            else:
+                encoder = networks.conv_encoder(
+                    input_shape, code_dim, filters, activation=activation,
+                    output_activation=code_activation,
+                )
+        if decoder is None:
+            if network == "mlp":
+                decoder = networks.mlp_decoder(
+                    code_dim, input_shape, self.hidden_units[::-1], activation
+                )
+            else:
+                decoder = networks.conv_decoder(
+                    code_dim, input_shape, self.filters[::-1], activation=activation
+                )
+        self.encoder = encoder
+        self.decoder = decoder
+        self._check_networks()
+        # A Gaussian fitted to the codes, for `sample` (see `fit_code_distribution`).
+        self.code_mean = self.add_weight(
+            shape=(self.code_dim,), initializer="zeros", trainable=False,
+            name="code_mean",
+        )
+        self.code_scale_tril = self.add_weight(
+            shape=(self.code_dim, self.code_dim), initializer="identity",
+            trainable=False, name="code_scale_tril",
+        )
+        names = ["loss", "mse"] + (["bce"] if likelihood == "bernoulli" else [])
+        self._declare_metrics(names)
+        self.built = True
+
+    def _check_networks(self):
+        enc_in = tuple(self.encoder.input_shape[1:])
+        enc_out = tuple(self.encoder.output_shape[1:])
+        dec_out = tuple(self.decoder.output_shape[1:])
+        if enc_in != self.data_shape or enc_out != (self.code_dim,):
+            raise ValueError(
+                f"encoder must map {self.data_shape} to ({self.code_dim},), got "
+                f"{enc_in} -> {enc_out}."
+            )
+        if dec_out != self.data_shape:
+            raise ValueError(
+                f"decoder must output {self.data_shape}, got {dec_out}."
+            )
+
+    # -- forward ---------------------------------------------------------------
+
+    def _output(self, params):
+        return ops.sigmoid(params) if self.likelihood == "bernoulli" else params
+
+    def call(self, x, training=False):
+        return self._output(self.decoder(self.encoder(x, training=training),
+                                         training=training))
+
+    def compute_losses(self, x, y=None, training=False):
+        x = ops.cast(x, self.compute_dtype)
+        params = self.decoder(self.encoder(x, training=training), training=training)
+        axes = tuple(range(1, len(self.data_shape) + 1))
+        recon = self._output(params)
+        terms = {"mse": ops.mean(ops.square(recon - x), axis=axes)}
+        if self.likelihood == "bernoulli":
+            bce = ops.sum(
+                ops.binary_crossentropy(x, params, from_logits=True), axis=axes
+            )
+            terms["bce"] = bce
+            terms["loss"] = bce
+        else:
+            terms["loss"] = 0.5 * ops.sum(ops.square(params - x), axis=axes)
+        return terms
+
+    # -- verbs -----------------------------------------------------------------
+
+    def encode(self, x):
+        """Maps a batch of inputs to codes `[B, code_dim]`."""
+        return self.encoder(self.validate_inputs(x, "encode"), training=False)
+
+    def decode(self, h):
+        """Maps codes to reconstructions (probabilities or means)."""
+        h = tf.convert_to_tensor(h, self.compute_dtype)
+        if h.shape.rank != 2 or h.shape[-1] != self.code_dim:
+            raise ValueError(
+                f"decode expected codes of shape (batch, {self.code_dim}), got "
+                f"{tuple(h.shape)}."
+            )
+        return self._output(self.decoder(h, training=False))
+
+    def reconstruct(self, x):
+        """Returns g(f(x)) for a batch."""
+        return self.decode(self.encode(x))
+
+    def anomaly_score(self, x):
+        """Per-example reconstruction NLL (nats); higher means less typical."""
+        return self.compute_losses(self.validate_inputs(x, "anomaly_score"))["loss"]
+
+    def fit_code_distribution(self, x, max_batches=None):
+        """Fits a full-covariance Gaussian to the codes of `x`, used by `sample`.
+
+        Args:
+            x: Array of inputs or a `tf.data.Dataset` of `x` or `(x, y)` batches.
+            max_batches: Use at most this many batches of a dataset.
+
+        Returns:
+            `(mean, covariance)` as numpy arrays.
+        """
+        if isinstance(x, tf.data.Dataset):
+            ds = x.take(max_batches) if max_batches else x
+            codes = [
+                self.encode(b[0] if isinstance(b, tuple) else b).numpy() for b in ds
+            ]
+            codes = np.concatenate(codes)
+        else:
+            codes = self.encode(x).numpy()
+        codes = codes.astype(np.float64)
+        mean = codes.mean(0)
+        cov = np.cov(codes, rowvar=False).reshape(self.code_dim, self.code_dim)
+        cov += 1e-6 * np.eye(self.code_dim)
+        self.code_mean.assign(mean.astype("float32"))
+        self.code_scale_tril.assign(np.linalg.cholesky(cov).astype("float32"))
+        return mean, cov
+
+    def sample(self, n, labels=None):
+        """Decodes `n` codes drawn from the Gaussian fitted to training codes.
+
+        Call `fit_code_distribution` after training first; before it, codes are
+        drawn from N(0, I). An autoencoder has no prior of its own, so this is a
+        simple density model of the code space, not a likelihood-trained sampler.
+        """
+        n = self._check_count(n)
+        if labels is not None:
+            raise ValueError("Autoencoder is unconditional: labels must be None.")
+        eps = keras.random.normal((n, self.code_dim), seed=self.seed_generator)
+        h = self.code_mean + ops.matmul(eps, ops.transpose(self.code_scale_tril))
+        return self.decode(h)
+
+    def evaluate_metrics(self, dataset):
+        """Test-set reconstruction errors per example, averaged over `dataset`.
+
+        Returns:
+            A dict of floats: the tracked terms (`loss`, `mse`, and `bce`).
+        """
+        sums, count = {}, 0
+        step = tf.function(lambda x: self.compute_losses(x))
+        for batch in dataset:
+            x = batch[0] if isinstance(batch, tuple) else batch
+            for key, value in step(x).items():
+                sums[key] = sums.get(key, 0.0) + float(ops.sum(value))
+            count += int(x.shape[0])
+        return {key: value / count for key, value in sums.items()} | {
+            "examples": count
+        }
+
+    # -- config ----------------------------------------------------------------
+
+    def get_config(self):
+        return super().get_config() | {
+            "code_dim": self.code_dim,
+            "hidden_units": list(self.hidden_units),
+            "filters": list(self.filters),
+            "network": self.network,
+            "activation": self.activation,
+            "code_activation": self.code_activation,
+            "likelihood": self.likelihood,
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = copy.deepcopy(config)
+        for key in ("encoder", "decoder"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+zoo.register_preset(
+    "ae_mnist",
+    Autoencoder,
+    config=dict(
+        input_shape=(28, 28, 1), code_dim=32, hidden_units=(512, 256),
+        likelihood="bernoulli", seed=0,
+    ),
+    description="Dense undercomplete autoencoder, 784-512-256-32, Bernoulli.",
+    dataset="mnist",
+    recipe=dict(epochs=30, batch_size=128, learning_rate=1e-3),
+    test_overrides=dict(hidden_units=(32,), code_dim=8),
+)

@@ -1,0 +1,230 @@
+"""Builders for the encoders, decoders, generators and discriminators of the zoo.
+
+Every builder returns a functional `keras.Model` with a fixed input shape, so a
+model that owns it is built as soon as it is constructed. Shapes exclude the batch
+axis. Convolutional builders take any `(H, W, C)` whose height and width are divisible
+by `2 ** len(filters)`.
+"""
+
+import math
+
+import keras
+from keras import layers
+
+
+def _shape(value, name):
+    try:
+        shape = tuple(int(d) for d in value)
+    except TypeError as err:
+        raise TypeError(f"{name} must be a tuple of ints, got {value!r}.") from err
+    if not shape or any(d < 1 for d in shape):
+        raise ValueError(f"{name} must be non-empty positive ints, got {shape}.")
+    return shape
+
+
+def _positive(value, name):
+    if int(value) != value or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def mlp_encoder(
+    input_shape,
+    output_dim,
+    hidden_units=(512, 256),
+    activation="relu",
+    output_activation=None,
+    name="encoder",
+):
+    """Dense encoder: flatten, hidden `Dense` layers, a `Dense(output_dim)` head.
+
+    Args:
+        input_shape: Shape of one example, e.g. `(28, 28, 1)`.
+        output_dim: Width of the output (code size, or 2x for mean and scale).
+        hidden_units: Widths of the hidden layers.
+        activation: Hidden activation.
+        output_activation: Activation of the head (`None` is linear).
+        name: Model name.
+
+    Returns:
+        A functional `keras.Model` mapping `[B, *input_shape]` to `[B, output_dim]`.
+    """
+    inputs = keras.Input(_shape(input_shape, "input_shape"))
+    h = layers.Flatten()(inputs)
+    for units in hidden_units:
+        h = layers.Dense(_positive(units, "hidden_units"), activation=activation)(h)
+    outputs = layers.Dense(
+        _positive(output_dim, "output_dim"), activation=output_activation
+    )(h)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def mlp_decoder(
+    latent_dim,
+    output_shape,
+    hidden_units=(256, 512),
+    activation="relu",
+    output_activation=None,
+    batch_norm=False,
+    name="decoder",
+):
+    """Dense decoder (or generator): hidden `Dense` layers, then a reshaped head.
+
+    Args:
+        latent_dim: Size of the code fed in.
+        output_shape: Shape of one generated example, e.g. `(28, 28, 1)`.
+        hidden_units: Widths of the hidden layers.
+        activation: Hidden activation.
+        output_activation: Activation of the head (`None` gives logits or means).
+        batch_norm: Batch normalization after each hidden layer (generators).
+        name: Model name.
+
+    Returns:
+        A functional `keras.Model` mapping `[B, latent_dim]` to `[B, *output_shape]`.
+    """
+    output_shape = _shape(output_shape, "output_shape")
+    inputs = keras.Input((_positive(latent_dim, "latent_dim"),))
+    h = inputs
+    for units in hidden_units:
+        h = layers.Dense(_positive(units, "hidden_units"), activation=activation)(h)
+        if batch_norm:
+            h = layers.BatchNormalization()(h)
+    h = layers.Dense(math.prod(output_shape), activation=output_activation)(h)
+    outputs = layers.Reshape(output_shape)(h)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def _check_divisible(shape, depth):
+    factor = 2**depth
+    if shape[0] % factor or shape[1] % factor:
+        raise ValueError(
+            f"Height and width must be divisible by 2**{depth}={factor} for "
+            f"{depth} stride-2 layers; got input shape {shape}."
+        )
+
+
+def conv_encoder(
+    input_shape,
+    output_dim,
+    filters=(32, 64),
+    kernel_size=4,
+    activation="leaky_relu",
+    batch_norm=False,
+    dense_units=None,
+    output_activation=None,
+    name="encoder",
+):
+    """Convolutional encoder (or discriminator): stride-2 convolutions, a dense head.
+
+    Args:
+        input_shape: `(H, W, C)` with H and W divisible by `2 ** len(filters)`.
+        output_dim: Width of the output.
+        filters: Filters of each stride-2 convolution.
+        kernel_size: Kernel size of the convolutions.
+        activation: Activation after each convolution.
+        batch_norm: Batch normalization after every convolution but the first.
+        dense_units: Optional hidden dense layer before the head.
+        output_activation: Activation of the head.
+        name: Model name.
+
+    Returns:
+        A functional `keras.Model` mapping `[B, H, W, C]` to `[B, output_dim]`.
+    """
+    input_shape = _shape(input_shape, "input_shape")
+    if len(input_shape) != 3:
+        raise ValueError(f"conv_encoder needs (H, W, C), got {input_shape}.")
+    _check_divisible(input_shape, len(filters))
+    inputs = keras.Input(input_shape)
+    h = inputs
+    for i, f in enumerate(filters):
+        h = layers.Conv2D(f, kernel_size, strides=2, padding="same")(h)
+        if batch_norm and i > 0:
+            h = layers.BatchNormalization()(h)
+        h = layers.Activation(activation)(h)
+    h = layers.Flatten()(h)
+    if dense_units:
+        h = layers.Dense(dense_units, activation=activation)(h)
+    outputs = layers.Dense(
+        _positive(output_dim, "output_dim"), activation=output_activation
+    )(h)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def conv_decoder(
+    latent_dim,
+    output_shape,
+    filters=(64, 32),
+    kernel_size=4,
+    activation="relu",
+    batch_norm=False,
+    output_activation=None,
+    name="decoder",
+):
+    """Convolutional decoder (or generator): dense to a small map, transposed convs.
+
+    The map starts at `(H / 2**n, W / 2**n, filters[0])` with `n = len(filters)`; each
+    stride-2 transposed convolution doubles it and a final 3x3 convolution gives the
+    `C` output channels.
+
+    Args:
+        latent_dim: Size of the code fed in.
+        output_shape: `(H, W, C)` with H and W divisible by `2 ** len(filters)`.
+        filters: Filters of each transposed convolution.
+        kernel_size: Kernel size of the transposed convolutions.
+        activation: Hidden activation.
+        batch_norm: Batch normalization after the dense and each transposed conv.
+        output_activation: Activation of the output (`None` gives logits or means).
+        name: Model name.
+
+    Returns:
+        A functional `keras.Model` mapping `[B, latent_dim]` to `[B, H, W, C]`.
+    """
+    output_shape = _shape(output_shape, "output_shape")
+    if len(output_shape) != 3:
+        raise ValueError(f"conv_decoder needs (H, W, C), got {output_shape}.")
+    _check_divisible(output_shape, len(filters))
+    factor = 2 ** len(filters)
+    start = (output_shape[0] // factor, output_shape[1] // factor, filters[0])
+    inputs = keras.Input((_positive(latent_dim, "latent_dim"),))
+    h = layers.Dense(math.prod(start))(inputs)
+    if batch_norm:
+        h = layers.BatchNormalization()(h)
+    h = layers.Activation(activation)(h)
+    h = layers.Reshape(start)(h)
+    for f in filters:
+        h = layers.Conv2DTranspose(f, kernel_size, strides=2, padding="same")(h)
+        if batch_norm:
+            h = layers.BatchNormalization()(h)
+        h = layers.Activation(activation)(h)
+    outputs = layers.Conv2D(
+        output_shape[-1], 3, padding="same", activation=output_activation
+    )(h)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def mlp_generator(latent_dim, output_shape, hidden_units=(1200, 1200), **kwargs):
+    """Dense generator: `mlp_decoder` with a sigmoid output by default."""
+    kwargs.setdefault("output_activation", "sigmoid")
+    kwargs.setdefault("name", "generator")
+    return mlp_decoder(latent_dim, output_shape, hidden_units, **kwargs)
+
+
+def mlp_discriminator(input_shape, hidden_units=(512, 256), **kwargs):
+    """Dense discriminator: `mlp_encoder` with one logit out."""
+    kwargs.setdefault("activation", "leaky_relu")
+    kwargs.setdefault("name", "discriminator")
+    return mlp_encoder(input_shape, 1, hidden_units, **kwargs)
+
+
+def conv_generator(latent_dim, output_shape, filters=(128, 64), **kwargs):
+    """DCGAN-style generator: `conv_decoder` with batch norm and a sigmoid output."""
+    kwargs.setdefault("batch_norm", True)
+    kwargs.setdefault("output_activation", "sigmoid")
+    kwargs.setdefault("name", "generator")
+    return conv_decoder(latent_dim, output_shape, filters, **kwargs)
+
+
+def conv_discriminator(input_shape, filters=(64, 128), **kwargs):
+    """DCGAN-style discriminator: `conv_encoder` with LeakyReLU and one logit out."""
+    kwargs.setdefault("name", "discriminator")
+    return conv_encoder(input_shape, 1, filters, **kwargs)

@@ -1,0 +1,65 @@
+"""Image grids and figures, written as PNG with a non-interactive backend."""
+
+from pathlib import Path
+
+import numpy as np
+
+
+def image_grid(images, ncols=8, pad=1):
+    """Tiles `[N, H, W]` or `[N, H, W, C]` images into one `[rows*H, ncols*W, C]` array.
+
+    Args:
+        images: Array-like of images with values in [0, 1].
+        ncols: Images per row.
+        pad: Pixels of white space between images.
+
+    Returns:
+        A float array of the grid (C is 1 or 3).
+    """
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4:
+        raise ValueError(f"images must be [N, H, W(, C)], got shape {images.shape}.")
+    n, h, w, c = images.shape
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    grid = np.ones((nrows * (h + pad) - pad, ncols * (w + pad) - pad, c), np.float32)
+    for i, image in enumerate(images):
+        r, col = divmod(i, ncols)
+        grid[r * (h + pad) : r * (h + pad) + h, col * (w + pad) : col * (w + pad) + w] = (
+            image
+        )
+    return np.clip(grid, 0.0, 1.0)
+
+
+def save_figure(path, panels, ncols=8, dpi=100):
+    """Saves titled image grids side by side as one PNG.
+
+    Args:
+        path: Output `.png` path (parent folders are created).
+        panels: Dict `{title: images}`; each becomes a grid with that title.
+        ncols: Images per row in each grid.
+        dpi: Resolution.
+
+    Returns:
+        The path written, as a `Path`.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4.4))
+    for ax, (title, images) in zip(np.atleast_1d(axes), panels.items(), strict=True):
+        grid = image_grid(images, ncols)
+        ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray",
+                  vmin=0, vmax=1)
+        ax.set_title(title)
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path

@@ -1,0 +1,31 @@
+"""Session setup: two logical CPUs (before TensorFlow starts) and prepared MNIST."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+# Must run before TensorFlow initializes its devices, so at import of the conftest.
+_cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(
+    _cpus[0], [tf.config.LogicalDeviceConfiguration() for _ in range(2)]
+)
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """Prepares real MNIST once (offline) and returns the TFDS data dir."""
+    from keras_gen import data
+
+    return data.prepare("mnist")
+
+
+@pytest.fixture(scope="session")
+def mnist_test_arrays(mnist):
+    """The MNIST test split as float32 in [0, 1], shape [10000, 28, 28, 1], and labels."""
+    from keras_gen import data
+
+    x, y = data.load_numpy("mnist", "test", data_dir=mnist)
+    return x.astype("float32") / 255.0, y

@@ -1,0 +1,72 @@
+"""The distribution contract: 2 replicas give the single-device update."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras
+from keras_gen import Autoencoder, distribute
+
+STEPS, GLOBAL_BATCH = 3, 32
+
+
+def _train(strategy, initial_weights, x):
+    with strategy.scope():
+        model = Autoencoder(hidden_units=(64,), code_dim=8, seed=1)
+        model.set_weights(initial_weights)
+        # Plain SGD: its update is linear in the gradient, so a wrongly scaled loss
+        # changes the weights (Adam would hide a constant factor).
+        model.compile(keras.optimizers.SGD(0.01))
+    ds = tf.data.Dataset.from_tensor_slices(x).batch(GLOBAL_BATCH)
+    model.fit(ds, epochs=1, verbose=0, shuffle=False)
+    return model.get_weights()
+
+
+def _compare(x):
+    reference = Autoencoder(hidden_units=(64,), code_dim=8, seed=1).get_weights()
+    single = _train(tf.distribute.get_strategy(), reference, x)
+    mirrored = _train(
+        tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), reference, x
+    )
+    moved = max(np.abs(s - r).max() for s, r in zip(single, reference, strict=True))
+    assert moved > 1e-3, "training did not move the weights"
+    return single, mirrored
+
+
+@pytest.fixture
+def images():
+    rng = np.random.default_rng(0)
+    return rng.uniform(0, 1, (STEPS * GLOBAL_BATCH, 28, 28, 1)).astype("float32")
+
+
+def test_two_replicas_match_single_device_weights(images):
+    single, mirrored = _compare(images)
+    for s, m in zip(single, mirrored, strict=True):
+        np.testing.assert_allclose(m, s, rtol=1e-5, atol=1e-6)
+
+
+def test_per_replica_averaging_would_break_the_match(images, monkeypatch):
+    # What the contract forbids: each replica dividing by its own batch size.
+    monkeypatch.setattr(
+        distribute, "average_loss", lambda per_example: tf.reduce_mean(per_example)
+    )
+    single, mirrored = _compare(images)
+    worst = max(
+        np.abs(m - s).max() / (np.abs(s).max() + 1e-12)
+        for s, m in zip(single, mirrored, strict=True)
+    )
+    assert worst > 1e-3
+
+
+def test_average_loss_divides_by_global_batch():
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    values = strategy.run(
+        lambda: distribute.average_loss(tf.constant([1.0, 3.0]))
+    )
+    # Each replica holds 2 examples of a global batch of 4: sum 4 / 4 = 1.
+    assert [float(v) for v in strategy.experimental_local_results(values)] == [1.0, 1.0]
+
+
+def test_average_loss_rejects_non_vectors():
+    with pytest.raises(ValueError, match="rank 1"):
+        distribute.average_loss(tf.zeros((2, 3)))
