@@ -219,8 +219,6 @@ class GenerativeModel(keras.Model):
             for name in self.optimizer_names
         }
         self.compile(**optimizers)
-        for opt in optimizers.values():
-            opt.build(self.trainable_variables)
 
     def count_params(self):
         return int(sum(math.prod(v.shape) for v in self.trainable_variables))

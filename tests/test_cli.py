@@ -1,0 +1,50 @@
+"""The keras-gen command line."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from keras_gen import cli
+
+
+def test_console_script_lists_presets():
+    exe = shutil.which("keras-gen")
+    assert exe, "keras-gen is installed by `pip install -e .[test]`"
+    out = subprocess.run([exe, "list"], capture_output=True, text=True, check=True)
+    assert "ae_mnist" in out.stdout
+
+
+def test_info_prints_config_and_metadata(capsys):
+    assert cli.main(["info", "ae_mnist"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["class"] == "Autoencoder"
+    assert info["metadata"]["metrics"]["command"] == "keras-gen evaluate ae_mnist"
+
+
+def test_unknown_preset_exits_2_with_the_known_names(capsys):
+    assert cli.main(["info", "nope_mnist"]) == 2
+    assert "Known presets" in capsys.readouterr().err
+
+
+def test_evaluate_on_a_subset(mnist, capsys):
+    assert cli.main(["evaluate", "ae_mnist", "--limit", "300",
+                     "--data-dir", mnist]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["examples"] == 300
+    assert 0 < metrics["mse"] < 0.05
+
+
+def test_sample_writes_a_png(tmp_path):
+    out = tmp_path / "s.png"
+    assert cli.main(["sample", "ae_mnist", "--n", "16", "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_quickstart_trains_and_writes_the_figure(mnist, tmp_path, capsys):
+    path = cli.quickstart(tmp_path / "qs", epochs=1, data_dir=mnist)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    out = capsys.readouterr().out
+    assert "wrote" in out and "test BCE" in out
