@@ -8,20 +8,27 @@ Uses random images in memory (cached, prefetched tf.data) so only the step is ti
 import itertools
 import time
 
+import keras
 import numpy as np
 import tensorflow as tf
 
-import keras
 from keras_gen import zoo
 
 
 def images_per_second(steps_per_execution, jit_compile, batch=128, steps=400):
     x = np.random.default_rng(0).uniform(0, 1, (steps * batch, 28, 28, 1))
-    ds = (tf.data.Dataset.from_tensor_slices(x.astype("float32")).batch(batch)
-          .cache().prefetch(tf.data.AUTOTUNE))
+    ds = (
+        tf.data.Dataset.from_tensor_slices(x.astype("float32"))
+        .batch(batch)
+        .cache()
+        .prefetch(tf.data.AUTOTUNE)
+    )
     model = zoo.create_model("ae_mnist")
-    model.compile(keras.optimizers.Adam(1e-3), steps_per_execution=steps_per_execution,
-                  jit_compile=jit_compile)
+    model.compile(
+        keras.optimizers.Adam(1e-3),
+        steps_per_execution=steps_per_execution,
+        jit_compile=jit_compile,
+    )
     model.fit(ds.take(100), epochs=1, verbose=0)  # trace and warm up
     start = time.perf_counter()
     model.fit(ds, epochs=1, verbose=0)

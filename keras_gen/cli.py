@@ -14,8 +14,14 @@ def _dataset(preset, split, batch_size, data_dir=None, limit=None, shuffle=None)
 
     options = dict(preset.recipe.get("data", {}))
     ds = data.load(
-        preset.dataset, split, batch_size, data_dir=data_dir, shuffle=shuffle,
-        supervised=False, take=limit, **options,
+        preset.dataset,
+        split,
+        batch_size,
+        data_dir=data_dir,
+        shuffle=shuffle,
+        supervised=False,
+        take=limit,
+        **options,
     )
     return ds
 
@@ -31,8 +37,9 @@ def _panels(model, x):
     return panels
 
 
-def evaluate_preset(name, split="test", limit=None, batch_size=500, data_dir=None,
-                    model=None):
+def evaluate_preset(
+    name, split="test", limit=None, batch_size=500, data_dir=None, model=None
+):
     """Measures a preset's metrics on a split (its pretrained weights by default).
 
     Args:
@@ -57,8 +64,16 @@ def evaluate_preset(name, split="test", limit=None, batch_size=500, data_dir=Non
     return model.evaluate_metrics(ds)
 
 
-def train_preset(name, out_dir, epochs=None, batch_size=None, data_dir=None,
-                 steps_per_execution=50, verbose=2, **overrides):
+def train_preset(
+    name,
+    out_dir,
+    epochs=None,
+    batch_size=None,
+    data_dir=None,
+    steps_per_execution=50,
+    verbose=2,
+    **overrides,
+):
     """Trains a preset from scratch on its dataset and writes a preset folder.
 
     Checkpoints the preset folder after every epoch, then measures the test metrics
@@ -147,8 +162,12 @@ def write_card(name, path):
         f"## Metrics on the MNIST {meta['metrics']['split']}",
         "",
         f"Measured by `{meta['metrics']['command']}`"
-        + (f" ({preset.recipe['metric_notes']})" if "metric_notes" in preset.recipe
-           else "") + ".",
+        + (
+            f" ({preset.recipe['metric_notes']})"
+            if "metric_notes" in preset.recipe
+            else ""
+        )
+        + ".",
         "",
         "| metric | value |",
         "|---|---|",
@@ -156,11 +175,13 @@ def write_card(name, path):
         "",
         "## Training",
         "",
-        f"- Command: `{meta['train_command']}` (recipe: `{json.dumps(meta['recipe'])}`)",
+        f"- Command: `{meta['train_command']}`",
+        f"- Recipe: `{json.dumps(meta['recipe'])}`",
         f"- Data: MNIST {meta['train_split']}",
         f"- Wall time: {meta['train_wall_time_s']} s on 2 CPU cores "
         f"({meta['train_images_per_s']} images/s)",
-        f"- Parameters: {meta['params']:,}; weights file {meta['weights_bytes']:,} bytes,"
+        f"- Parameters: {meta['params']:,}; "
+        f"weights file {meta['weights_bytes']:,} bytes,"
         f" sha256 `{meta['sha256']}`",
         f"- Class: `keras_gen.{meta['class']}`, Keras {meta['keras_version']}",
         "",
@@ -219,16 +240,22 @@ def _cmd_info(args):
         "config": preset.config,
         "recipe": preset.recipe,
         "pretrained": str(zoo.preset_dir(args.name) or "no"),
-        "metadata": {k: v for k, v in zoo.read_metadata(args.name).items()
-                     if k != "history"},
+        "metadata": {
+            k: v for k, v in zoo.read_metadata(args.name).items() if k != "history"
+        },
     }
     print(json.dumps(info, indent=2, default=str))
 
 
 def _cmd_train(args):
     out = args.out or f"runs/{args.name}"
-    _, meta = train_preset(args.name, out, epochs=args.epochs,
-                           batch_size=args.batch_size, data_dir=args.data_dir)
+    _, meta = train_preset(
+        args.name,
+        out,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        data_dir=args.data_dir,
+    )
     print(json.dumps(meta["metrics"], indent=2))
     print(f"wrote preset folder {Path(out).resolve()}")
 
@@ -236,18 +263,20 @@ def _cmd_train(args):
 def _cmd_evaluate(args):
     from . import zoo
 
-    metrics = evaluate_preset(args.name, args.split, args.limit,
-                              data_dir=args.data_dir)
+    metrics = evaluate_preset(args.name, args.split, args.limit, data_dir=args.data_dir)
     print(json.dumps(metrics, indent=2))
     if args.write:
         path = zoo.preset_dir(args.name)
         meta = zoo.read_metadata(args.name)
         examples = metrics.pop("examples")
-        meta["metrics"] = {"split": f"{args.split} ({examples} images)",
-                           "command": TEST_COMMAND.format(name=args.name),
-                           "values": metrics}
-        (path / zoo.METADATA_FILE).write_text(json.dumps(meta, indent=2,
-                                                         sort_keys=True) + "\n")
+        meta["metrics"] = {
+            "split": f"{args.split} ({examples} images)",
+            "command": TEST_COMMAND.format(name=args.name),
+            "values": metrics,
+        }
+        (path / zoo.METADATA_FILE).write_text(
+            json.dumps(meta, indent=2, sort_keys=True) + "\n"
+        )
         write_card(args.name, path)
 
 
@@ -267,8 +296,9 @@ def _cmd_data(args):
     from . import data
 
     if args.action == "prepare":
-        path = data.prepare(args.name, data_dir=args.data_dir, source=args.source,
-                            force=args.force)
+        path = data.prepare(
+            args.name, data_dir=args.data_dir, source=args.source, force=args.force
+        )
     else:
         path = data.import_mnist(args.name, data_dir=args.data_dir)
     print(f"{args.action}: dataset ready in {path}")
@@ -304,8 +334,11 @@ def build_parser():
     p.add_argument("--split", default="test")
     p.add_argument("--limit", type=int)
     p.add_argument("--data-dir")
-    p.add_argument("--write", action="store_true",
-                   help="store the metrics in the preset's metadata and card")
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help="store the metrics in the preset's metadata and card",
+    )
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("sample", help="write a PNG of samples from a preset")

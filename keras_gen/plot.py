@@ -27,9 +27,9 @@ def image_grid(images, ncols=8, pad=1):
     grid = np.ones((nrows * (h + pad) - pad, ncols * (w + pad) - pad, c), np.float32)
     for i, image in enumerate(images):
         r, col = divmod(i, ncols)
-        grid[r * (h + pad) : r * (h + pad) + h, col * (w + pad) : col * (w + pad) + w] = (
-            image
-        )
+        grid[
+            r * (h + pad) : r * (h + pad) + h, col * (w + pad) : col * (w + pad) + w
+        ] = image
     return np.clip(grid, 0.0, 1.0)
 
 
@@ -55,8 +55,9 @@ def save_figure(path, panels, ncols=8, dpi=100):
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4.4))
     for ax, (title, images) in zip(np.atleast_1d(axes), panels.items(), strict=True):
         grid = image_grid(images, ncols)
-        ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray",
-                  vmin=0, vmax=1)
+        ax.imshow(
+            grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1
+        )
         ax.set_title(title)
         ax.axis("off")
     fig.tight_layout()

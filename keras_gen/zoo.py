@@ -70,7 +70,12 @@ def register_preset(
     if name in _PRESETS and _PRESETS[name].model_class is not model_class:
         raise ValueError(f"Preset {name!r} is already registered.")
     preset = Preset(
-        name, model_class, dict(config), description, dataset, dict(recipe or {}),
+        name,
+        model_class,
+        dict(config),
+        description,
+        dataset,
+        dict(recipe or {}),
         dict(test_overrides or {}),
     )
     _PRESETS[name] = preset
@@ -138,7 +143,9 @@ def list_models(pattern="*", pretrained=None):
 
 def list_architectures():
     """The model classes that have at least one preset."""
-    return sorted({p.model_class for p in _registry().values()}, key=lambda c: c.__name__)
+    return sorted(
+        {p.model_class for p in _registry().values()}, key=lambda c: c.__name__
+    )
 
 
 def sha256(path):
@@ -225,6 +232,9 @@ def save_preset(model, path, metadata=None):
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     serialized = keras.saving.serialize_keras_object(model)
+    # A preset is an uncompiled model: without this the copy below would be
+    # compiled and its optimizer slots would land in the weights file.
+    serialized.pop("compile_config", None)
     clone = keras.saving.deserialize_keras_object(serialized)
     clone.set_weights(model.get_weights())
     weights = path / WEIGHTS_FILE

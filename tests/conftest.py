@@ -24,7 +24,7 @@ def mnist():
 
 @pytest.fixture(scope="session")
 def mnist_test_arrays(mnist):
-    """The MNIST test split as float32 in [0, 1], shape [10000, 28, 28, 1], and labels."""
+    """MNIST test images as float32 in [0, 1], [10000, 28, 28, 1], and labels."""
     from keras_gen import data
 
     x, y = data.load_numpy("mnist", "test", data_dir=mnist)

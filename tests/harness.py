@@ -1,9 +1,9 @@
 """The checks every registered architecture goes through (see test_registry.py)."""
 
+import keras
 import numpy as np
 import tensorflow as tf
 
-import keras
 from keras_gen import zoo
 
 N = 16
@@ -40,8 +40,9 @@ def check_fit_step(model):
     x = fake_batch(model, 32)
     model.compile(keras.optimizers.Adam(1e-3))
     before = weights_of(model)
-    history = model.fit(tf.data.Dataset.from_tensor_slices(x).batch(16), epochs=1,
-                        verbose=0)
+    history = model.fit(
+        tf.data.Dataset.from_tensor_slices(x).batch(16), epochs=1, verbose=0
+    )
     assert np.isfinite(history.history["loss"][-1])
     after = model.get_weights()
     assert any(not np.array_equal(u, v) for u, v in zip(before, after, strict=True))
@@ -124,8 +125,9 @@ def check_distributed_fit(name):
         model = small_model(name)
         model.compile(keras.optimizers.Adam(1e-3))
     x = fake_batch(model, 64)
-    history = model.fit(tf.data.Dataset.from_tensor_slices(x).batch(16), epochs=1,
-                        verbose=0)
+    history = model.fit(
+        tf.data.Dataset.from_tensor_slices(x).batch(16), epochs=1, verbose=0
+    )
     assert np.all(np.isfinite(history.history["loss"]))
 
 

@@ -1,10 +1,10 @@
 """Autoencoder behaviour: losses, training on real MNIST, verbs and bad input."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-import keras
 from keras_gen import Autoencoder
 from keras_gen.models.base import GenerativeModel
 
@@ -20,8 +20,9 @@ def test_bernoulli_loss_is_summed_binary_cross_entropy():
     p = np.clip(model(x).numpy().astype(np.float64), 1e-12, 1 - 1e-12)
     bce = -(x * np.log(p) + (1 - x) * np.log(1 - p)).sum(axis=(1, 2, 3))
     np.testing.assert_allclose(terms["loss"], bce, rtol=1e-4)
-    np.testing.assert_allclose(terms["mse"], ((p - x) ** 2).mean(axis=(1, 2, 3)),
-                               rtol=1e-4)
+    np.testing.assert_allclose(
+        terms["mse"], ((p - x) ** 2).mean(axis=(1, 2, 3)), rtol=1e-4
+    )
 
 
 def test_gaussian_loss_is_half_squared_error_and_accepts_any_range():
@@ -48,7 +49,9 @@ def test_training_on_real_mnist_beats_the_mean_image(mnist, mnist_test_arrays):
     baseline = float(np.mean((x - x.mean(0)) ** 2))
     assert recon_mse < 0.5 * baseline
     # Digits are typical, uniform noise is not.
-    assert np.mean(model.anomaly_score(x[:100])) < np.mean(model.anomaly_score(_rand(100)))
+    assert np.mean(model.anomaly_score(x[:100])) < np.mean(
+        model.anomaly_score(_rand(100))
+    )
 
 
 def test_conv_network_trains():
@@ -101,15 +104,25 @@ def test_constructor_and_verb_errors():
     with pytest.raises(ValueError, match="network must be one of"):
         Autoencoder(network="rnn")
     model = Autoencoder(hidden_units=(16,), code_dim=4)
-    with pytest.raises(ValueError, match="codes of shape \\(batch, 4\\), got \\(2, 5\\)"):
+    with pytest.raises(
+        ValueError, match="codes of shape \\(batch, 4\\), got \\(2, 5\\)"
+    ):
         model.decode(np.zeros((2, 5), "float32"))
     with pytest.raises(ValueError, match="positive integer"):
         model.sample(0)
     with pytest.raises(ValueError, match="unconditional"):
         model.sample(2, labels=[1, 2])
     with pytest.raises(ValueError, match="encoder must map"):
-        Autoencoder(code_dim=4, encoder=keras.Sequential(
-            [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(5)]))
+        Autoencoder(
+            code_dim=4,
+            encoder=keras.Sequential(
+                [
+                    keras.Input((28, 28, 1)),
+                    keras.layers.Flatten(),
+                    keras.layers.Dense(5),
+                ]
+            ),
+        )
 
 
 @keras.saving.register_keras_serializable(package="keras_gen_tests")

@@ -29,8 +29,9 @@ def test_unknown_preset_exits_2_with_the_known_names(capsys):
 
 
 def test_evaluate_on_a_subset(mnist, capsys):
-    assert cli.main(["evaluate", "ae_mnist", "--limit", "300",
-                     "--data-dir", mnist]) == 0
+    assert (
+        cli.main(["evaluate", "ae_mnist", "--limit", "300", "--data-dir", mnist]) == 0
+    )
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["examples"] == 300
     assert 0 < metrics["mse"] < 0.05

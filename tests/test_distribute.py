@@ -1,10 +1,10 @@
 """The distribution contract: 2 replicas give the single-device update."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-import keras
 from keras_gen import Autoencoder, distribute
 
 STEPS, GLOBAL_BATCH = 3, 32
@@ -60,9 +60,7 @@ def test_per_replica_averaging_would_break_the_match(images, monkeypatch):
 
 def test_average_loss_divides_by_global_batch():
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    values = strategy.run(
-        lambda: distribute.average_loss(tf.constant([1.0, 3.0]))
-    )
+    values = strategy.run(lambda: distribute.average_loss(tf.constant([1.0, 3.0])))
     # Each replica holds 2 examples of a global batch of 4: sum 4 / 4 = 1.
     assert [float(v) for v in strategy.experimental_local_results(values)] == [1.0, 1.0]
 

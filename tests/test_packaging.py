@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_ruff_is_clean():
     ruff = shutil.which("ruff")
     if ruff is None:
-        pytest.fail("ruff is part of the [test] extra; install it with the README command")
+        pytest.fail(
+            "ruff is part of the [test] extra; install it with the README command"
+        )
     result = subprocess.run([ruff, "check", str(ROOT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -24,16 +26,37 @@ def test_ruff_is_clean():
 def test_wheel_loads_pretrained_preset_in_an_empty_directory(tmp_path, mnist):
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "-q", "-w", str(wheels), str(ROOT)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
     )
     (wheel,) = wheels.glob("keras_gen-*.whl")
     site = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
-         str(site), str(wheel)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
     )
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -46,12 +69,17 @@ def test_wheel_loads_pretrained_preset_in_an_empty_directory(tmp_path, mnist):
         "  'zoo': str(keras_gen.zoo.zoo_dir()),\n"
         "  'listed': keras_gen.zoo.list_models(pretrained=True), 'bce': r['bce']}))\n"
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",
-                                                              "KERAS_GEN_ZOO")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KERAS_GEN_ZOO")
+    }
     env["PYTHONPATH"] = str(site)
     out = subprocess.run(
-        [sys.executable, "-c", script], cwd=empty, env=env, capture_output=True,
-        text=True, check=True,
+        [sys.executable, "-c", script],
+        cwd=empty,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["file"].startswith(str(site))

@@ -3,10 +3,10 @@
 import json
 
 import h5py
+import keras
 import numpy as np
 import pytest
 
-import keras
 from keras_gen import Autoencoder, zoo
 from keras_gen.cli import evaluate_preset
 
@@ -56,6 +56,9 @@ def test_saved_preset_round_trips_and_holds_only_model_variables(tmp_zoo):
     assert serialized["config"] == json.loads(json.dumps(model.get_config()))
     with h5py.File(folder / "model.weights.h5") as f:
         assert "optimizer" not in f
+    assert "compile_config" not in serialized
+    # float32 variables (weights plus the code Gaussian) and a little HDF5 overhead.
+    assert meta["weights_bytes"] < 4 * (meta["params"] + 8 * 9) + 64_000
     assert meta["sha256"] == zoo.sha256(folder / "model.weights.h5")
     assert meta["params"] == model.count_params()
     loaded = zoo.create_model("ae_mnist", pretrained=True)

