@@ -146,7 +146,10 @@ def write_card(name, path):
     path = Path(path)
     meta = json.loads((path / zoo.METADATA_FILE).read_text())
     values = meta["metrics"]["values"]
-    rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in sorted(values.items()))
+    docs = getattr(preset.model_class, "metric_docs", {})
+    rows = "\n".join(
+        f"| {k} | {v:.4f} | {docs.get(k, '')} |" for k, v in sorted(values.items())
+    )
     lines = [
         f"# {name}",
         "",
@@ -159,6 +162,8 @@ def write_card(name, path):
         "",
         "![test images, reconstructions and samples](samples.png)",
         "",
+        "Samples: " + (preset.model_class.sample.__doc__ or "").strip().splitlines()[0],
+        "",
         f"## Metrics on the MNIST {meta['metrics']['split']}",
         "",
         f"Measured by `{meta['metrics']['command']}`"
@@ -169,8 +174,8 @@ def write_card(name, path):
         )
         + ".",
         "",
-        "| metric | value |",
-        "|---|---|",
+        "| metric | value | meaning |",
+        "|---|---|---|",
         rows,
         "",
         "## Training",

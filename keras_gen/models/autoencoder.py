@@ -58,6 +58,12 @@ class Autoencoder(GenerativeModel):
         networks", Science 2006.
     """
 
+    metric_docs = {
+        "loss": "reconstruction negative log-likelihood, nats per image",
+        "bce": "binary cross-entropy summed over the pixels, nats per image",
+        "mse": "squared error averaged over the pixels (x 784 for per image)",
+    }
+
     def __init__(
         self,
         input_shape=(28, 28, 1),
