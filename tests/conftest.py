@@ -15,6 +15,16 @@ tf.config.set_logical_device_configuration(
 
 
 @pytest.fixture(scope="session")
+def two_replicas():
+    """One MirroredStrategy over the two logical CPUs for the whole session.
+
+    Several strategy objects in one process can reuse collective instance keys and
+    fail with shape mismatches, so the tests share this one.
+    """
+    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+
+
+@pytest.fixture(scope="session")
 def mnist():
     """Prepares real MNIST once (offline) and returns the TFDS data dir."""
     from keras_gen import data

@@ -118,8 +118,7 @@ def check_rejects_wrong_shape(model):
     assert_same_weights(before, model.get_weights())
 
 
-def check_distributed_fit(name):
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+def check_distributed_fit(name, strategy):
     assert strategy.num_replicas_in_sync == 2
     with strategy.scope():
         model = small_model(name)
@@ -131,7 +130,7 @@ def check_distributed_fit(name):
     assert np.all(np.isfinite(history.history["loss"]))
 
 
-def run_all(name, tmp_path):
+def run_all(name, tmp_path, strategy):
     check_build_and_call(small_model(name))
     check_fit_step(small_model(name))
     check_fit_accepts_pairs(small_model(name))
@@ -139,4 +138,4 @@ def run_all(name, tmp_path):
     check_save_load(small_model(name), tmp_path)
     check_verbs(small_model(name))
     check_rejects_wrong_shape(small_model(name))
-    check_distributed_fit(name)
+    check_distributed_fit(name, strategy)

@@ -22,12 +22,10 @@ def _train(strategy, initial_weights, x):
     return model.get_weights()
 
 
-def _compare(x):
+def _compare(x, strategy):
     reference = Autoencoder(hidden_units=(64,), code_dim=8, seed=1).get_weights()
     single = _train(tf.distribute.get_strategy(), reference, x)
-    mirrored = _train(
-        tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), reference, x
-    )
+    mirrored = _train(strategy, reference, x)
     moved = max(np.abs(s - r).max() for s, r in zip(single, reference, strict=True))
     assert moved > 1e-3, "training did not move the weights"
     return single, mirrored
@@ -39,18 +37,18 @@ def images():
     return rng.uniform(0, 1, (STEPS * GLOBAL_BATCH, 28, 28, 1)).astype("float32")
 
 
-def test_two_replicas_match_single_device_weights(images):
-    single, mirrored = _compare(images)
+def test_two_replicas_match_single_device_weights(images, two_replicas):
+    single, mirrored = _compare(images, two_replicas)
     for s, m in zip(single, mirrored, strict=True):
         np.testing.assert_allclose(m, s, rtol=1e-5, atol=1e-6)
 
 
-def test_per_replica_averaging_would_break_the_match(images, monkeypatch):
+def test_per_replica_averaging_would_break_the_match(images, monkeypatch, two_replicas):
     # What the contract forbids: each replica dividing by its own batch size.
     monkeypatch.setattr(
         distribute, "average_loss", lambda per_example: tf.reduce_mean(per_example)
     )
-    single, mirrored = _compare(images)
+    single, mirrored = _compare(images, two_replicas)
     worst = max(
         np.abs(m - s).max() / (np.abs(s).max() + 1e-12)
         for s, m in zip(single, mirrored, strict=True)
@@ -58,8 +56,8 @@ def test_per_replica_averaging_would_break_the_match(images, monkeypatch):
     assert worst > 1e-3
 
 
-def test_average_loss_divides_by_global_batch():
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+def test_average_loss_divides_by_global_batch(two_replicas):
+    strategy = two_replicas
     values = strategy.run(lambda: distribute.average_loss(tf.constant([1.0, 3.0])))
     # Each replica holds 2 examples of a global batch of 4: sum 4 / 4 = 1.
     assert [float(v) for v in strategy.experimental_local_results(values)] == [1.0, 1.0]

@@ -14,8 +14,8 @@ def test_registry_is_not_empty():
 
 
 @pytest.mark.parametrize("name", PRESETS)
-def test_preset_passes_harness(name, tmp_path):
-    harness.run_all(name, tmp_path)
+def test_preset_passes_harness(name, tmp_path, two_replicas):
+    harness.run_all(name, tmp_path, two_replicas)
 
 
 def test_every_architecture_has_a_preset_and_is_serializable():
