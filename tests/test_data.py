@@ -263,3 +263,16 @@ def test_bad_corruption_arguments(kind, level, message):
         data.corrupt(tf.zeros((1, 2)), kind, level)
     with pytest.raises(ValueError, match=message):
         data.corruption_map(kind, level)
+
+
+def test_unreachable_download_host_is_detected_within_seconds(monkeypatch):
+    import socket
+    import time
+
+    def slow_dns(*args, **kwargs):
+        time.sleep(30)
+
+    monkeypatch.setattr(socket, "create_connection", slow_dns)
+    start = time.perf_counter()
+    assert data._reachable("https://example.invalid/", timeout=1.0) is False
+    assert time.perf_counter() - start < 3
