@@ -15,7 +15,7 @@ import tensorflow as tf
 from keras_gen import zoo
 
 
-def images_per_second(steps_per_execution, jit_compile, batch=128, steps=400):
+def images_per_second(steps_per_execution, jit_compile, batch=128, steps=1000):
     x = np.random.default_rng(0).uniform(0, 1, (steps * batch, 28, 28, 1))
     ds = (
         tf.data.Dataset.from_tensor_slices(x.astype("float32"))
@@ -30,9 +30,12 @@ def images_per_second(steps_per_execution, jit_compile, batch=128, steps=400):
         jit_compile=jit_compile,
     )
     model.fit(ds.take(100), epochs=1, verbose=0)  # trace and warm up
-    start = time.perf_counter()
-    model.fit(ds, epochs=1, verbose=0)
-    return steps * batch / (time.perf_counter() - start)
+    best = 0.0
+    for _ in range(2):  # best of two epochs: the machine's other load only slows
+        start = time.perf_counter()
+        model.fit(ds, epochs=1, verbose=0)
+        best = max(best, steps * batch / (time.perf_counter() - start))
+    return best
 
 
 if __name__ == "__main__":

@@ -176,6 +176,9 @@ class GenerativeModel(keras.Model):
 
     def fit(self, x=None, y=None, *args, **kwargs):
         self._validate_fit_data(x, "fit")
+        if isinstance(x, tf.data.Dataset) and not args:
+            # A dataset shuffles itself; Keras warns about its own default otherwise.
+            kwargs.setdefault("shuffle", False)
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
