@@ -5,7 +5,21 @@ from . import distribute as distribute
 from . import zoo as zoo
 from .models.autoencoder import Autoencoder as Autoencoder
 from .models.base import GenerativeModel as GenerativeModel
+from .models.regularized_ae import ContractiveAutoencoder as ContractiveAutoencoder
+from .models.regularized_ae import DenoisingAutoencoder as DenoisingAutoencoder
+from .models.regularized_ae import (
+    StochasticContractiveAutoencoder as StochasticContractiveAutoencoder,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["Autoencoder", "GenerativeModel", "data", "distribute", "zoo"]
+__all__ = [
+    "Autoencoder",
+    "ContractiveAutoencoder",
+    "DenoisingAutoencoder",
+    "GenerativeModel",
+    "StochasticContractiveAutoencoder",
+    "data",
+    "distribute",
+    "zoo",
+]

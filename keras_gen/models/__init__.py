@@ -2,5 +2,16 @@
 
 from .autoencoder import Autoencoder as Autoencoder
 from .base import GenerativeModel as GenerativeModel
+from .regularized_ae import ContractiveAutoencoder as ContractiveAutoencoder
+from .regularized_ae import DenoisingAutoencoder as DenoisingAutoencoder
+from .regularized_ae import (
+    StochasticContractiveAutoencoder as StochasticContractiveAutoencoder,
+)
 
-__all__ = ["Autoencoder", "GenerativeModel"]
+__all__ = [
+    "Autoencoder",
+    "ContractiveAutoencoder",
+    "DenoisingAutoencoder",
+    "GenerativeModel",
+    "StochasticContractiveAutoencoder",
+]

@@ -76,6 +76,7 @@ class Autoencoder(GenerativeModel):
         likelihood="bernoulli",
         encoder=None,
         decoder=None,
+        anomaly_threshold=None,
         seed=None,
         **kwargs,
     ):
@@ -98,6 +99,9 @@ class Autoencoder(GenerativeModel):
         self.activation = activation
         self.code_activation = code_activation
         self.likelihood = likelihood
+        self.anomaly_threshold = (
+            None if anomaly_threshold is None else float(anomaly_threshold)
+        )
         if encoder is None:
             if network == "mlp":
                 encoder = networks.mlp_encoder(
@@ -165,6 +169,10 @@ class Autoencoder(GenerativeModel):
     def compute_losses(self, x, y=None, training=False):
         x = ops.cast(x, self.compute_dtype)
         params = self.decoder(self.encoder(x, training=training), training=training)
+        return self.reconstruction_terms(params, x)
+
+    def reconstruction_terms(self, params, x):
+        """Per-example `loss` (the NLL), `mse` and `bce` of decoder output `params`."""
         axes = tuple(range(1, len(self.data_shape) + 1))
         recon = self._output(params)
         terms = {"mse": ops.mean(ops.square(recon - x), axis=axes)}
@@ -201,6 +209,36 @@ class Autoencoder(GenerativeModel):
     def anomaly_score(self, x):
         """Per-example reconstruction NLL (nats); higher means less typical."""
         return self.compute_losses(self.validate_inputs(x, "anomaly_score"))["loss"]
+
+    def _scores(self, x):
+        if isinstance(x, tf.data.Dataset):
+            return np.concatenate(
+                [self.anomaly_score(b[0] if isinstance(b, tuple) else b) for b in x]
+            )
+        return np.asarray(self.anomaly_score(x))
+
+    def fit_threshold(self, x_normal, quantile=0.99):
+        """Sets the anomaly threshold to a quantile of scores of normal data.
+
+        Args:
+            x_normal: Inputs (array or dataset of batches) taken as normal.
+            quantile: Fraction of normal data scored below the threshold.
+
+        Returns:
+            The threshold (also kept in `anomaly_threshold` and the config).
+        """
+        if not 0 < quantile < 1:
+            raise ValueError(f"quantile must be in (0, 1), got {quantile!r}.")
+        self.anomaly_threshold = float(np.quantile(self._scores(x_normal), quantile))
+        return self.anomaly_threshold
+
+    def is_anomaly(self, x):
+        """Boolean per example: score above the threshold set by `fit_threshold`."""
+        if self.anomaly_threshold is None:
+            raise ValueError(
+                "No anomaly threshold: call fit_threshold(x_normal) first."
+            )
+        return self._scores(x) > self.anomaly_threshold
 
     def fit_code_distribution(self, x, max_batches=None):
         """Fits a full-covariance Gaussian to the codes of `x`, used by `sample`.
@@ -268,6 +306,7 @@ class Autoencoder(GenerativeModel):
             "activation": self.activation,
             "code_activation": self.code_activation,
             "likelihood": self.likelihood,
+            "anomaly_threshold": self.anomaly_threshold,
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
         }
