@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 TEST_COMMAND = "keras-gen evaluate {name}"
 
 
@@ -134,8 +136,29 @@ def train_preset(
     from .plot import save_figure
 
     save_figure(out_dir / "samples.png", _panels(model, x.numpy()), ncols=4)
+    if getattr(model, "code_dim", None) == 2:
+        _latent_figure(model, out_dir / "latent.png", data_dir)
     write_card(name, out_dir)
     return model, metadata
+
+
+def _latent_figure(model, path, data_dir=None):
+    """The test set in the 2-D code space beside its projection on 2 PCs."""
+    from . import data
+    from .plot import save_scatter
+
+    x, y = data.load_numpy("mnist", "test", data_dir=data_dir)
+    x = x.astype("float32") / 255.0
+    codes = np.concatenate(
+        [model.encode(x[i : i + 1000]) for i in range(0, len(x), 1000)]
+    )
+    flat = x.reshape(len(x), -1)
+    _, _, vt = np.linalg.svd(flat - flat.mean(0), full_matrices=False)
+    pca = (flat - flat.mean(0)) @ vt[:2].T
+    return save_scatter(
+        path,
+        {"autoencoder codes (test set)": (codes, y), "PCA to 2-D (test set)": (pca, y)},
+    )
 
 
 def write_card(name, path):
@@ -164,6 +187,16 @@ def write_card(name, path):
         "",
         "Samples: " + (preset.model_class.sample.__doc__ or "").strip().splitlines()[0],
         "",
+    ]
+    if (path / "latent.png").is_file():
+        lines += [
+            "![MNIST test set in the 2-D code space and in PCA to 2-D](latent.png)",
+            "",
+            "The 10,000 test digits in the learned 2-D code, coloured by label, beside "
+            "their projection on the first two principal components.",
+            "",
+        ]
+    lines += [
         f"## Metrics on the MNIST {meta['metrics']['split']}",
         "",
         f"Measured by `{meta['metrics']['command']}`"

@@ -64,3 +64,45 @@ def save_figure(path, panels, ncols=8, dpi=100):
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path
+
+
+def save_scatter(path, panels, dpi=100):
+    """Saves 2-D point clouds coloured by label, one titled panel each, as a PNG.
+
+    Args:
+        path: Output `.png` path.
+        panels: Dict `{title: (points [N, 2], labels [N])}`.
+        dpi: Resolution.
+
+    Returns:
+        The path written.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 5))
+    for ax, (title, (points, labels)) in zip(
+        np.atleast_1d(axes), panels.items(), strict=True
+    ):
+        points = np.asarray(points)
+        sc = ax.scatter(
+            points[:, 0],
+            points[:, 1],
+            c=labels,
+            cmap="tab10",
+            s=2,
+            alpha=0.6,
+            vmin=-0.5,
+            vmax=9.5,
+        )
+        ax.set_title(title)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(sc, ax=list(np.atleast_1d(axes)), ticks=range(10), label="digit")
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path

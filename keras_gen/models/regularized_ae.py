@@ -146,6 +146,10 @@ class ContractiveAutoencoder(Autoencoder):
         invariance during feature extraction", ICML 2011.
     """
 
+    metric_docs = Autoencoder.metric_docs | {
+        "contraction": "squared Frobenius norm of the encoder Jacobian, per image",
+    }
+
     def __init__(self, contraction=0.1, jacobian="auto", **kwargs):
         self.contraction = _check_nonnegative(contraction, "contraction")
         if jacobian not in ("auto", "exact", "closed_form"):
@@ -189,6 +193,10 @@ class StochasticContractiveAutoencoder(Autoencoder):
     Reference:
         Rifai et al., "Higher order contractive auto-encoder", ECML-PKDD 2011.
     """
+
+    metric_docs = Autoencoder.metric_docs | {
+        "contraction": "stochastic estimate of the squared Jacobian norm, per image",
+    }
 
     def __init__(self, contraction=0.1, sigma=0.1, num_samples=1, **kwargs):
         self.contraction = _check_nonnegative(contraction, "contraction")
@@ -254,7 +262,7 @@ zoo.register_preset(
         code_dim=1000,
         hidden_units=(),
         code_activation="sigmoid",
-        contraction=0.1,
+        contraction=100.0,
         seed=0,
     ),
     description="Contractive autoencoder, one layer of 1000 sigmoid units "
