@@ -10,6 +10,7 @@ from .models.regularized_ae import DenoisingAutoencoder as DenoisingAutoencoder
 from .models.regularized_ae import (
     StochasticContractiveAutoencoder as StochasticContractiveAutoencoder,
 )
+from .models.stacked import StackedAutoencoder as StackedAutoencoder
 
 __version__ = "0.1.0"
 
@@ -18,6 +19,7 @@ __all__ = [
     "ContractiveAutoencoder",
     "DenoisingAutoencoder",
     "GenerativeModel",
+    "StackedAutoencoder",
     "StochasticContractiveAutoencoder",
     "data",
     "distribute",

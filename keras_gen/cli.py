@@ -108,6 +108,12 @@ def train_preset(
             model.save_to_preset(out_dir, {"epochs_done": epoch + 1})
 
     start = time.perf_counter()
+    if hasattr(model, "pretrain_layerwise") and recipe.get("pretrain_epochs"):
+        images, _ = data.load_numpy(preset.dataset, "train", data_dir=data_dir)
+        model.pretrain_layerwise(
+            images.astype("float32") / 255.0, epochs=recipe["pretrain_epochs"],
+            batch_size=batch_size, verbose=verbose,
+        )
     model.fit(train, epochs=epochs, verbose=verbose, callbacks=[Checkpoint()])
     wall = time.perf_counter() - start
     if hasattr(model, "fit_code_distribution"):

@@ -7,11 +7,13 @@ from .regularized_ae import DenoisingAutoencoder as DenoisingAutoencoder
 from .regularized_ae import (
     StochasticContractiveAutoencoder as StochasticContractiveAutoencoder,
 )
+from .stacked import StackedAutoencoder as StackedAutoencoder
 
 __all__ = [
     "Autoencoder",
     "ContractiveAutoencoder",
     "DenoisingAutoencoder",
     "GenerativeModel",
+    "StackedAutoencoder",
     "StochasticContractiveAutoencoder",
 ]
