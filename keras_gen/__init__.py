@@ -2,9 +2,11 @@
 
 from . import data as data
 from . import distribute as distribute
+from . import metrics as metrics
 from . import zoo as zoo
 from .models.autoencoder import Autoencoder as Autoencoder
 from .models.base import GenerativeModel as GenerativeModel
+from .models.clustering import DeepClustering as DeepClustering
 from .models.regularized_ae import ContractiveAutoencoder as ContractiveAutoencoder
 from .models.regularized_ae import DenoisingAutoencoder as DenoisingAutoencoder
 from .models.regularized_ae import (
@@ -17,11 +19,13 @@ __version__ = "0.1.0"
 __all__ = [
     "Autoencoder",
     "ContractiveAutoencoder",
+    "DeepClustering",
     "DenoisingAutoencoder",
     "GenerativeModel",
     "StackedAutoencoder",
     "StochasticContractiveAutoencoder",
     "data",
     "distribute",
+    "metrics",
     "zoo",
 ]

@@ -11,21 +11,19 @@ import numpy as np
 TEST_COMMAND = "keras-gen evaluate {name}"
 
 
-def _dataset(preset, split, batch_size, data_dir=None, limit=None, shuffle=None):
+def _dataset(preset, split, batch_size, data_dir=None, shuffle=None, supervised=False):
     from . import data
 
     options = dict(preset.recipe.get("data", {}))
-    ds = data.load(
+    return data.load(
         preset.dataset,
         split,
         batch_size,
         data_dir=data_dir,
         shuffle=shuffle,
-        supervised=False,
-        take=limit,
+        supervised=supervised,
         **options,
     )
-    return ds
 
 
 def _panels(model, x):
@@ -60,7 +58,14 @@ def evaluate_preset(
     preset = zoo.get_preset(name)
     if model is None:
         model = zoo.create_model(name, pretrained=True)
-    ds = _dataset(preset, split, batch_size, data_dir, shuffle=False)
+    ds = _dataset(
+        preset,
+        split,
+        batch_size,
+        data_dir,
+        shuffle=False,
+        supervised=preset.recipe.get("supervised_metrics", False),
+    )
     if limit:
         ds = ds.unbatch().take(limit).batch(batch_size)
     return model.evaluate_metrics(ds)
@@ -103,18 +108,27 @@ def train_preset(
     history = {}
 
     class Checkpoint(keras.callbacks.Callback):
+        # Counts epochs across several fit calls (pretraining, then rounds).
         def on_epoch_end(self, epoch, logs=None):
-            history[epoch + 1] = {k: float(v) for k, v in (logs or {}).items()}
-            model.save_to_preset(out_dir, {"epochs_done": epoch + 1})
+            done = len(history) + 1
+            history[done] = {k: float(v) for k, v in (logs or {}).items()}
+            model.save_to_preset(out_dir, {"epochs_done": done})
 
     start = time.perf_counter()
     if hasattr(model, "pretrain_layerwise") and recipe.get("pretrain_epochs"):
         images, _ = data.load_numpy(preset.dataset, "train", data_dir=data_dir)
         model.pretrain_layerwise(
-            images.astype("float32") / 255.0, epochs=recipe["pretrain_epochs"],
-            batch_size=batch_size, verbose=verbose,
+            images.astype("float32") / 255.0,
+            epochs=recipe["pretrain_epochs"],
+            batch_size=batch_size,
+            verbose=verbose,
         )
-    model.fit(train, epochs=epochs, verbose=verbose, callbacks=[Checkpoint()])
+    if hasattr(model, "fit_clusters"):
+        model.fit_clusters(
+            train, verbose=verbose, callbacks=[Checkpoint()], **recipe["clustering"]
+        )
+    else:
+        model.fit(train, epochs=epochs, verbose=verbose, callbacks=[Checkpoint()])
     wall = time.perf_counter() - start
     if hasattr(model, "fit_code_distribution"):
         model.fit_code_distribution(train, max_batches=200)
@@ -126,10 +140,11 @@ def train_preset(
         "dataset": preset.dataset,
         "train_split": "train (60,000 images)",
         "recipe": recipe | {"epochs": epochs, "batch_size": batch_size},
-        "train_command": f"keras-gen train {name} --epochs {epochs}",
+        "train_command": f"keras-gen train {name}"
+        + ("" if "clustering" in recipe else f" --epochs {epochs}"),
         "train_wall_time_s": round(wall, 1),
-        "train_images_per_s": round(epochs * 60000 / wall),
-        "epochs_done": epochs,
+        "train_images_per_s": round(len(history) * 60000 / wall),
+        "epochs_done": len(history),
         "history": history,
         "metrics": {
             "split": f"test ({examples} images)",

@@ -1,0 +1,69 @@
+"""Evaluation metrics kept apart from models: clustering scores so far.
+
+Clustering metrics compare predicted cluster ids with true labels; all three are
+invariant to renaming the clusters.
+"""
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+
+def _contingency(labels, clusters):
+    labels = np.asarray(labels).astype(np.int64).ravel()
+    clusters = np.asarray(clusters).astype(np.int64).ravel()
+    if labels.shape != clusters.shape:
+        raise ValueError(
+            f"labels and clusters must have the same length, got {labels.shape} and "
+            f"{clusters.shape}."
+        )
+    _, li = np.unique(labels, return_inverse=True)
+    _, ci = np.unique(clusters, return_inverse=True)
+    table = np.zeros((li.max() + 1, ci.max() + 1), np.int64)
+    np.add.at(table, (li, ci), 1)
+    return table
+
+
+def clustering_accuracy(labels, clusters):
+    """Accuracy under the best one-to-one map of clusters to labels (Hungarian).
+
+    Example:
+        >>> clustering_accuracy([0, 0, 1, 1], [1, 1, 0, 0])
+        1.0
+    """
+    table = _contingency(labels, clusters)
+    rows, cols = linear_sum_assignment(-table)
+    return float(table[rows, cols].sum() / table.sum())
+
+
+def _entropy(counts):
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def normalized_mutual_info(labels, clusters):
+    """NMI with the arithmetic-mean normalisation: I(Y; C) / ((H(Y) + H(C)) / 2)."""
+    table = _contingency(labels, clusters).astype(np.float64)
+    n = table.sum()
+    joint = table / n
+    outer = np.outer(joint.sum(1), joint.sum(0))
+    nz = joint > 0
+    mi = float((joint[nz] * np.log(joint[nz] / outer[nz])).sum())
+    h = (_entropy(table.sum(1)) + _entropy(table.sum(0))) / 2
+    return mi / h if h > 0 else 1.0
+
+
+def adjusted_rand_index(labels, clusters):
+    """Rand index adjusted for chance (Hubert and Arabie 1985)."""
+    table = _contingency(labels, clusters).astype(np.float64)
+
+    def pairs(v):
+        return (v * (v - 1) / 2).sum()
+
+    n = table.sum()
+    index = pairs(table)
+    a, b = pairs(table.sum(1)), pairs(table.sum(0))
+    expected = a * b / (n * (n - 1) / 2)
+    maximum = (a + b) / 2
+    return (
+        float((index - expected) / (maximum - expected)) if maximum != expected else 1.0
+    )

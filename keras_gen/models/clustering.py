@@ -1,0 +1,233 @@
+"""Deep clustering: an autoencoder plus a k-means objective on its codes (DCN)."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from .. import metrics, zoo
+from .autoencoder import Autoencoder
+
+
+def kmeans(points, k, n_init=10, iterations=100, seed=0):
+    """Lloyd's k-means with k-means++ seeding; the best of `n_init` runs.
+
+    Args:
+        points: `[N, D]` array.
+        k: Number of clusters.
+        n_init: Restarts; the run with the lowest inertia wins.
+        iterations: Maximum Lloyd iterations per run.
+        seed: Seed of the seeding.
+
+    Returns:
+        `(centroids [k, D], assignments [N])`.
+    """
+    points = np.asarray(points, np.float64)
+    rng = np.random.default_rng(seed)
+    best = (np.inf, None, None)
+    sq = (points**2).sum(1)
+    for _ in range(n_init):
+        centroids = [points[rng.integers(len(points))]]
+        closest = ((points - centroids[0]) ** 2).sum(1)
+        for _ in range(1, k):
+            centroids.append(points[rng.choice(len(points), p=closest / closest.sum())])
+            closest = np.minimum(closest, ((points - centroids[-1]) ** 2).sum(1))
+        centroids = np.array(centroids)
+        for _ in range(iterations):
+            dist = sq[:, None] - 2 * points @ centroids.T + (centroids**2).sum(1)
+            assign = dist.argmin(1)
+            new = np.array(
+                [
+                    points[assign == j].mean(0) if np.any(assign == j) else centroids[j]
+                    for j in range(k)
+                ]
+            )
+            if np.allclose(new, centroids):
+                break
+            centroids = new
+        inertia = dist[np.arange(len(points)), assign].sum()
+        if inertia < best[0]:
+            best = (inertia, centroids, assign)
+    return best[1], best[2]
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class DeepClustering(Autoencoder):
+    """Autoencoder with a k-means objective on its codes (Yang et al. 2017, DCN).
+
+    Minimizes (1/N) sum_i [ -log p(x_i | g(f(x_i))) + lambda ||f(x_i) - c(x_i)||^2 ],
+    c(x) the nearest of K centroids, by alternating (1) network updates with `fit`
+    (centroids fixed), (2) centroid updates and (3) reassignment; `fit_clusters`
+    runs the whole schedule from pretraining through k-means on the codes.
+
+    Args:
+        num_clusters: K.
+        clustering_weight: lambda >= 0.
+        **kwargs: `Autoencoder` arguments.
+
+    Reference:
+        Yang, Fu, Sidiropoulos, Hong, "Towards K-means-friendly spaces: simultaneous
+        deep learning and clustering", ICML 2017.
+    """
+
+    metric_docs = Autoencoder.metric_docs | {
+        "cluster": "squared distance of the code to its centroid, per image",
+        "accuracy": "clustering accuracy, best one-to-one cluster-label map",
+        "nmi": "normalized mutual information of clusters and labels",
+        "ari": "adjusted Rand index of clusters and labels",
+    }
+
+    def __init__(self, num_clusters=10, clustering_weight=0.05, **kwargs):
+        if int(num_clusters) != num_clusters or num_clusters < 2:
+            raise ValueError(
+                f"num_clusters must be an integer >= 2, got {num_clusters!r}."
+            )
+        if not clustering_weight >= 0:
+            raise ValueError(
+                f"clustering_weight must be >= 0, got {clustering_weight!r}."
+            )
+        super().__init__(**kwargs)
+        self.num_clusters = int(num_clusters)
+        self.clustering_weight = float(clustering_weight)
+        self.centroids = self.add_weight(
+            shape=(self.num_clusters, self.code_dim),
+            initializer="zeros",
+            trainable=False,
+            name="centroids",
+        )
+        # 0 until k-means has initialised the centroids (pretraining), then 1.
+        self.clustering_on = self.add_weight(
+            shape=(), initializer="zeros", trainable=False, name="clustering_on"
+        )
+        self._declare_metrics(["cluster"])
+
+    def _distances(self, h):
+        c = ops.convert_to_tensor(self.centroids)
+        return (
+            ops.sum(h**2, -1, keepdims=True)
+            - 2 * ops.matmul(h, ops.transpose(c))
+            + ops.sum(c**2, -1)
+        )
+
+    def compute_losses(self, x, y=None, training=False):
+        x = ops.cast(x, self.compute_dtype)
+        h = self.encoder(x, training=training)
+        terms = self.reconstruction_terms(self.decoder(h, training=training), x)
+        cluster = ops.maximum(ops.min(self._distances(h), axis=-1), 0.0)
+        terms["cluster"] = cluster
+        weight = self.clustering_weight * self.clustering_on
+        terms["loss"] = terms["loss"] + weight * cluster
+        return terms
+
+    def _all_codes(self, x):
+        if isinstance(x, tf.data.Dataset):
+            return np.concatenate(
+                [self.encode(b[0] if isinstance(b, tuple) else b).numpy() for b in x]
+            )
+        return np.concatenate(
+            [self.encode(x[i : i + 1000]).numpy() for i in range(0, len(x), 1000)]
+        )
+
+    def init_clusters(self, x, n_init=10, seed=0):
+        """Runs k-means on the codes of `x` and switches the clustering term on."""
+        centroids, _ = kmeans(self._all_codes(x), self.num_clusters, n_init, seed=seed)
+        self.centroids.assign(centroids.astype("float32"))
+        self.clustering_on.assign(1.0)
+
+    def update_centroids(self, x):
+        """Reassigns the codes of `x` and moves each centroid to its members' mean."""
+        codes = self._all_codes(x)
+        assign = self.predict_clusters_from_codes(codes)
+        old = self.centroids.numpy()
+        new = np.array(
+            [
+                codes[assign == j].mean(0) if np.any(assign == j) else old[j]
+                for j in range(self.num_clusters)
+            ]
+        )
+        self.centroids.assign(new.astype("float32"))
+        return assign
+
+    def predict_clusters_from_codes(self, codes):
+        return np.asarray(ops.argmin(self._distances(ops.convert_to_tensor(codes)), -1))
+
+    def predict_clusters(self, x):
+        """Cluster id (nearest centroid of the code) of each input."""
+        return self.predict_clusters_from_codes(self._all_codes(x))
+
+    def fit_clusters(
+        self,
+        train,
+        pretrain_epochs=20,
+        rounds=10,
+        epochs_per_round=1,
+        verbose=0,
+        callbacks=None,
+    ):
+        """Pretrains, runs k-means on the codes, then alternates the DCN updates.
+
+        Args:
+            train: Dataset of `x` or `(x, y)` batches (labels unused).
+            pretrain_epochs: Autoencoder epochs before k-means (clustering off).
+            rounds: Alternations of network epochs and centroid updates.
+            epochs_per_round: Network epochs per round (centroids fixed).
+            verbose: Passed to `fit`.
+            callbacks: Passed to `fit`.
+        """
+        self.clustering_on.assign(0.0)
+        if pretrain_epochs:
+            self.fit(
+                train, epochs=pretrain_epochs, verbose=verbose, callbacks=callbacks
+            )
+        self.init_clusters(train)
+        for _ in range(rounds):
+            self.fit(
+                train, epochs=epochs_per_round, verbose=verbose, callbacks=callbacks
+            )
+            self.update_centroids(train)
+
+    def evaluate_metrics(self, dataset):
+        """Reconstruction terms, and with `(x, y)` batches accuracy, NMI and ARI."""
+        results = super().evaluate_metrics(dataset)
+        first = next(iter(dataset))
+        if isinstance(first, tuple):
+            xs, ys = zip(*[(b[0], b[1]) for b in dataset], strict=True)
+            clusters = self.predict_clusters(np.concatenate(xs))
+            labels = np.concatenate(ys)
+            results |= {
+                "accuracy": metrics.clustering_accuracy(labels, clusters),
+                "nmi": metrics.normalized_mutual_info(labels, clusters),
+                "ari": metrics.adjusted_rand_index(labels, clusters),
+            }
+        return results
+
+    def get_config(self):
+        return super().get_config() | {
+            "num_clusters": self.num_clusters,
+            "clustering_weight": self.clustering_weight,
+        }
+
+
+zoo.register_preset(
+    "dcn_mnist",
+    DeepClustering,
+    config=dict(
+        input_shape=(28, 28, 1),
+        code_dim=10,
+        hidden_units=(500, 500, 2000),
+        likelihood="bernoulli",
+        num_clusters=10,
+        clustering_weight=0.05,
+        seed=0,
+    ),
+    description="DCN: autoencoder 784-500-500-2000-10 with a k-means objective, K=10.",
+    dataset="mnist",
+    recipe=dict(
+        epochs=20,
+        batch_size=256,
+        learning_rate=1e-3,
+        supervised_metrics=True,
+        clustering=dict(pretrain_epochs=40, rounds=10, epochs_per_round=1),
+    ),
+    test_overrides=dict(hidden_units=(16,), code_dim=3, num_clusters=3),
+)

@@ -1,0 +1,69 @@
+"""Clustering metrics, k-means and the DeepClustering model."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gen import DeepClustering, metrics
+from keras_gen.models.clustering import kmeans
+
+
+def test_metrics_are_invariant_to_renaming_and_exact_on_known_cases():
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    renamed = np.array([2, 2, 0, 0, 1, 1])
+    assert metrics.clustering_accuracy(labels, renamed) == 1.0
+    assert metrics.normalized_mutual_info(labels, renamed) == pytest.approx(1.0)
+    assert metrics.adjusted_rand_index(labels, renamed) == pytest.approx(1.0)
+    mixed = np.array([0, 1, 0, 1, 0, 1])
+    assert metrics.clustering_accuracy(labels, mixed) == pytest.approx(
+        2 / 6  # two clusters, each matched to one of its two labels
+    )
+    assert metrics.normalized_mutual_info(labels, mixed) == pytest.approx(
+        0.0, abs=1e-12
+    )
+    assert metrics.adjusted_rand_index(labels, mixed) < 0
+    with pytest.raises(ValueError, match="same length"):
+        metrics.clustering_accuracy([0, 1], [0])
+
+
+def test_kmeans_recovers_separated_blobs():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 10, (5, 3))
+    truth = rng.integers(0, 5, 1000)
+    points = centres[truth] + rng.normal(0, 0.3, (1000, 3))
+    found, assign = kmeans(points, 5, n_init=3)
+    assert metrics.clustering_accuracy(truth, assign) == 1.0
+    assert found.shape == (5, 3)
+
+
+def test_dcn_alternation_tightens_clusters_on_mnist(mnist, mnist_test_arrays):
+    from keras_gen import data
+
+    train = data.load("mnist", "train[:5000]", 100, data_dir=mnist)
+    model = DeepClustering(
+        hidden_units=(256,), code_dim=10, num_clusters=10, clustering_weight=1.0, seed=0
+    )
+    model.compile(keras.optimizers.Adam(1e-3))
+    model.fit_clusters(train, pretrain_epochs=3, rounds=0)
+    xt, yt = mnist_test_arrays
+    xt, yt = xt[:2000], yt[:2000]
+    before = float(np.mean(model.compute_losses(xt)["cluster"]))
+    acc_before = metrics.clustering_accuracy(yt, model.predict_clusters(xt))
+    for _ in range(3):
+        model.fit(train, epochs=1, verbose=0)
+        model.update_centroids(train)
+    after = float(np.mean(model.compute_losses(xt)["cluster"]))
+    assert after < 0.7 * before
+    acc = metrics.clustering_accuracy(yt, model.predict_clusters(xt))
+    assert acc > 0.4 and acc_before > 0.4  # far above chance (0.1+)
+    results = model.evaluate_metrics(
+        data.load("mnist", "test[:500]", 250, data_dir=mnist, shuffle=False)
+    )
+    assert {"accuracy", "nmi", "ari", "cluster", "bce"} <= set(results)
+
+
+def test_dcn_arguments_are_checked():
+    with pytest.raises(ValueError, match="num_clusters must be an integer >= 2"):
+        DeepClustering(num_clusters=1)
+    with pytest.raises(ValueError, match="clustering_weight must be >= 0"):
+        DeepClustering(clustering_weight=-1.0)
