@@ -67,3 +67,28 @@ def adjusted_rand_index(labels, clusters):
     return (
         float((index - expected) / (maximum - expected)) if maximum != expected else 1.0
     )
+
+
+def roc_auc(scores, positive):
+    """Area under the ROC curve of `scores` for the boolean `positive` labels.
+
+    The probability that a random positive scores above a random negative (ties
+    count half), computed from ranks.
+    """
+    scores = np.asarray(scores, np.float64).ravel()
+    positive = np.asarray(positive, bool).ravel()
+    if scores.shape != positive.shape:
+        raise ValueError(
+            f"scores and positive must match, got {scores.shape} and {positive.shape}."
+        )
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("roc_auc needs at least one positive and one negative.")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores))
+    sorted_scores = scores[order]
+    # Average ranks over ties.
+    _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
+    avg = first + (counts + 1) / 2.0
+    ranks[order] = np.repeat(avg, counts)
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))

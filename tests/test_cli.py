@@ -49,3 +49,30 @@ def test_quickstart_trains_and_writes_the_figure(mnist, tmp_path, capsys):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     out = capsys.readouterr().out
     assert "wrote" in out and "test BCE" in out
+
+
+@pytest.mark.slow
+def test_evaluate_anomaly_digit_reports_a_useful_auc(mnist, capsys):
+    assert (
+        cli.main(
+            [
+                "evaluate",
+                "ae_mnist",
+                "--anomaly-digit",
+                "1",
+                "--epochs",
+                "1",
+                "--data-dir",
+                mnist,
+            ]
+        )
+        == 0
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert result["digit"] == 1 and result["train_images"] == 60000 - 6742
+    assert 0.0 <= result["roc_auc"] <= 1.0
+
+
+def test_anomaly_digit_out_of_range_is_refused(capsys):
+    assert cli.main(["evaluate", "ae_mnist", "--anomaly-digit", "12"]) == 2
+    assert "integer in 0..9" in capsys.readouterr().err

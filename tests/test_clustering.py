@@ -67,3 +67,17 @@ def test_dcn_arguments_are_checked():
         DeepClustering(num_clusters=1)
     with pytest.raises(ValueError, match="clustering_weight must be >= 0"):
         DeepClustering(clustering_weight=-1.0)
+
+
+def test_roc_auc_matches_pairwise_counting():
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=300).round(1)  # rounding makes ties
+    positive = rng.random(300) < 0.3
+    pos, neg = scores[positive], scores[~positive]
+    pairs = (pos[:, None] > neg[None, :]).mean() + 0.5 * (
+        pos[:, None] == neg[None, :]
+    ).mean()
+    assert metrics.roc_auc(scores, positive) == pytest.approx(pairs)
+    assert metrics.roc_auc([0.1, 0.9], [False, True]) == 1.0
+    with pytest.raises(ValueError, match="at least one positive"):
+        metrics.roc_auc([1.0, 2.0], [True, True])
