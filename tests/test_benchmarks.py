@@ -1,0 +1,37 @@
+"""The benchmark scripts run end to end (on tiny settings)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_cae_table_script_produces_all_five_rows(mnist, tmp_path):
+    out = tmp_path / "table.md"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "cae_table.py"),
+            "--pretrain-epochs",
+            "1",
+            "--finetune-epochs",
+            "1",
+            "--train-size",
+            "1000",
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "TFDS_DATA_DIR": mnist},
+    )
+    rows = [line for line in out.read_text().splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + 5  # header and five models
+    cae = rows[-1].split("|")
+    assert "CAE" in cae[1]
+    assert 0 <= float(cae[2]) <= 100
