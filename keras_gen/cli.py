@@ -296,6 +296,29 @@ def write_card(name, path):
     (path / "README.md").write_text("\n".join(lines))
 
 
+def zoo_table():
+    """The README's zoo table, from every pretrained preset's metadata."""
+    from . import zoo
+
+    lines = [
+        "| preset | class | MNIST test metrics (`keras-gen evaluate NAME`) | "
+        "training (2 CPU cores) | weights |",
+        "|---|---|---|---|---|",
+    ]
+    for name in zoo.list_models(pretrained=True):
+        meta = zoo.read_metadata(name)
+        values = meta["metrics"]["values"]
+        shown = ", ".join(
+            f"{k} {v:.4g}" for k, v in sorted(values.items()) if k != "loss"
+        )
+        lines.append(
+            f"| [`{name}`](zoo/{name}/README.md) | `{meta['class']}` | {shown} | "
+            f"{meta['epochs_done']} epochs, {meta['train_wall_time_s'] / 60:.1f} min | "
+            f"{meta['weights_bytes'] / 1e6:.1f} MB |"
+        )
+    return "\n".join(lines)
+
+
 def quickstart(out_dir="outputs/quickstart", epochs=2, data_dir=None):
     """The README's main job: prepare MNIST offline, train a small autoencoder
     briefly, write a PNG of test digits, reconstructions and samples."""

@@ -76,3 +76,10 @@ def test_evaluate_anomaly_digit_reports_a_useful_auc(mnist, capsys):
 def test_anomaly_digit_out_of_range_is_refused(capsys):
     assert cli.main(["evaluate", "ae_mnist", "--anomaly-digit", "12"]) == 2
     assert "integer in 0..9" in capsys.readouterr().err
+
+
+def test_readme_zoo_table_is_current():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert cli.zoo_table() in readme, "regenerate the README table with cli.zoo_table()"
