@@ -127,8 +127,23 @@ def jacobian_sq_norm(encoder, x, method="auto"):
     return ops.sum(ops.reshape(ops.square(jac), (ops.shape(jac)[0], -1)), axis=-1)
 
 
+class _ContractionPenalty(Autoencoder):
+    """Adds `contraction * penalty(x)` to the reconstruction loss; tracks it."""
+
+    def penalty(self, x, training=False):
+        raise NotImplementedError
+
+    def compute_losses(self, x, y=None, training=False):
+        x = ops.cast(x, self.compute_dtype)
+        terms = super().compute_losses(x, y, training)
+        penalty = self.penalty(x, training)
+        terms["loss"] = terms["loss"] + self.contraction * penalty
+        terms["contraction"] = penalty
+        return terms
+
+
 @keras.saving.register_keras_serializable(package="keras_gen")
-class ContractiveAutoencoder(Autoencoder):
+class ContractiveAutoencoder(_ContractionPenalty):
     """Reconstruction + lambda * ||J_h(x)||_F^2 (Rifai et al. 2011).
 
     The penalty is exact for any encoder (batch Jacobian by automatic
@@ -160,13 +175,9 @@ class ContractiveAutoencoder(Autoencoder):
         self.jacobian = jacobian
         self._declare_metrics(["contraction"])
 
-    def compute_losses(self, x, y=None, training=False):
-        x = ops.cast(x, self.compute_dtype)
-        terms = super().compute_losses(x, y, training)
-        penalty = jacobian_sq_norm(self.encoder, x, self.jacobian)
-        terms["loss"] = terms["loss"] + self.contraction * penalty
-        terms["contraction"] = penalty
-        return terms
+    def penalty(self, x, training=False):
+        """Per-example ||J_h(x)||_F^2."""
+        return jacobian_sq_norm(self.encoder, x, self.jacobian)
 
     def get_config(self):
         return super().get_config() | {
@@ -176,7 +187,7 @@ class ContractiveAutoencoder(Autoencoder):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class StochasticContractiveAutoencoder(Autoencoder):
+class StochasticContractiveAutoencoder(_ContractionPenalty):
     """Reconstruction + lambda * E||h(x) - h(x + eps)||^2, eps ~ N(0, sigma^2 I).
 
     For small sigma the expectation is sigma^2 ||J_h(x)||_F^2, the contractive
@@ -223,12 +234,8 @@ class StochasticContractiveAutoencoder(Autoencoder):
         )
         return ops.mean(ops.reshape(diff, (self.num_samples, -1)), 0) / self.sigma**2
 
-    def compute_losses(self, x, y=None, training=False):
-        terms = super().compute_losses(x, y, training)
-        penalty = self.stochastic_penalty(x, training)
-        terms["loss"] = terms["loss"] + self.contraction * penalty
-        terms["contraction"] = penalty
-        return terms
+    def penalty(self, x, training=False):
+        return self.stochastic_penalty(x, training)
 
     def get_config(self):
         return super().get_config() | {
