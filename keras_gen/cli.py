@@ -198,7 +198,7 @@ def train_preset(
             "values": metrics,
         },
     }
-    model.save_to_preset(out_dir, metadata)
+    metadata = model.save_to_preset(out_dir, metadata)
     x = next(iter(_dataset(preset, "test", 16, data_dir, shuffle=False)))
     from .plot import save_figure
 

@@ -83,3 +83,33 @@ def test_readme_zoo_table_is_current():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert cli.zoo_table() in readme, "regenerate the README table with cli.zoo_table()"
+
+
+@pytest.mark.slow
+def test_train_writes_a_complete_preset_folder(mnist, tmp_path):
+    from keras_gen import zoo
+
+    out = tmp_path / "ae_mnist"
+    model, meta = cli.train_preset(
+        "ae_mnist",
+        out,
+        epochs=1,
+        data_dir=mnist,
+        verbose=0,
+        hidden_units=(32,),
+        code_dim=8,
+    )
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "config.json",
+        "metadata.json",
+        "model.weights.h5",
+        "README.md",
+        "samples.png",
+    } <= names
+    assert meta["epochs_done"] == 1 and meta["sha256"] == zoo.sha256(
+        out / "model.weights.h5"
+    )
+    card = (out / "README.md").read_text()
+    assert f"{meta['metrics']['values']['bce']:.4f}" in card
+    assert "keras-gen evaluate ae_mnist" in card
