@@ -23,6 +23,8 @@ def test_cae_table_script_produces_all_five_rows(mnist, tmp_path):
             "1",
             "--train-size",
             "1000",
+            "--val-size",
+            "500",
             "--out",
             str(out),
         ],
@@ -35,3 +37,4 @@ def test_cae_table_script_produces_all_five_rows(mnist, tmp_path):
     cae = rows[-1].split("|")
     assert "CAE" in cae[1]
     assert 0 <= float(cae[2]) <= 100
+    assert float(cae[3]) == 1.14  # the paper's number beside ours

@@ -270,7 +270,9 @@ def test_unreachable_download_host_is_detected_within_seconds(monkeypatch):
     import time
 
     def slow_dns(*args, **kwargs):
+        # A lookup that hangs, then fails as an unreachable host would.
         time.sleep(30)
+        raise OSError("name resolution timed out")
 
     monkeypatch.setattr(socket, "create_connection", slow_dns)
     start = time.perf_counter()
