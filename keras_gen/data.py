@@ -560,3 +560,58 @@ def corruption_map(kind, level, seed=None):
         return _apply(x, kind, level, uniform, normal), x
 
     return fn
+
+
+# -- augmentation ----------------------------------------------------------------
+
+
+def random_shift_rotate(x, max_shift=0, max_rotation=0.0, seed=None):
+    """Moves each image by a random translation and rotation (zeros fill in).
+
+    Each example draws its own shift, uniform in [-max_shift, max_shift] pixels on
+    both axes, and angle, uniform in [-max_rotation, max_rotation] degrees about the
+    image centre; pixels come from bilinear interpolation.
+
+    Args:
+        x: Float images `[B, H, W, C]`.
+        max_shift: Largest translation in pixels, >= 0.
+        max_rotation: Largest rotation in degrees, in [0, 180].
+        seed: int, `None` or a `keras.random.SeedGenerator` (inside a train_step).
+
+    Returns:
+        The moved images, same shape.
+
+    Example:
+        >>> moved = keras_gen.data.random_shift_rotate(x, max_shift=3, seed=0)
+    """
+    if not max_shift >= 0:
+        raise ValueError(f"max_shift must be >= 0 pixels, got {max_shift!r}.")
+    if not 0 <= max_rotation <= 180:
+        raise ValueError(
+            f"max_rotation must be in [0, 180] degrees, got {max_rotation!r}."
+        )
+    if ops.ndim(x) != 4:
+        raise ValueError(f"expected images [B, H, W, C], got shape {ops.shape(x)}.")
+    if not max_shift and not max_rotation:
+        return x
+    batch = ops.shape(x)[0]
+    draws = keras.random.uniform((batch, 3), -1.0, 1.0, seed=seed)
+    tx, ty = float(max_shift) * draws[:, 0], float(max_shift) * draws[:, 1]
+    angle = draws[:, 2] * (float(max_rotation) * np.pi / 180.0)
+    cos, sin = ops.cos(angle), ops.sin(angle)
+    cy, cx = (int(x.shape[1]) - 1) / 2.0, (int(x.shape[2]) - 1) / 2.0
+    # The transform maps each output pixel to the input pixel it reads from.
+    transform = ops.stack(
+        [
+            cos,
+            sin,
+            cx - cos * (cx + tx) - sin * (cy + ty),
+            -sin,
+            cos,
+            cy + sin * (cx + tx) - cos * (cy + ty),
+            ops.zeros_like(cos),
+            ops.zeros_like(cos),
+        ],
+        axis=1,
+    )
+    return ops.image.affine_transform(x, transform, "bilinear", "constant", 0.0)

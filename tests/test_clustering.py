@@ -67,6 +67,23 @@ def test_dcn_arguments_are_checked():
         DeepClustering(num_clusters=1)
     with pytest.raises(ValueError, match="clustering_weight must be >= 0"):
         DeepClustering(clustering_weight=-1.0)
+    with pytest.raises(ValueError, match="augment_shift must be >= 0, got -2"):
+        DeepClustering(augment_shift=-2)
+    with pytest.raises(ValueError, match="augment_rotation must be in"):
+        DeepClustering(augment_rotation=270)
+    with pytest.raises(ValueError, match=r"need images \(H, W, C\)"):
+        DeepClustering(input_shape=(784,), augment_shift=2)
+
+
+def test_dcn_augmentation_applies_only_in_training():
+    model = DeepClustering(
+        hidden_units=(16,), code_dim=4, num_clusters=3, augment_shift=3, seed=0
+    )
+    x = np.random.default_rng(0).uniform(0, 1, (8, 28, 28, 1)).astype("float32")
+    evaluation = model.compute_losses(x, training=False)["bce"]
+    np.testing.assert_allclose(model.compute_losses(x)["bce"], evaluation)
+    training = model.compute_losses(x, training=True)["bce"]
+    assert not np.allclose(training, evaluation)  # the moved images reconstruct
 
 
 def test_roc_auc_matches_pairwise_counting():

@@ -278,3 +278,52 @@ def test_unreachable_download_host_is_detected_within_seconds(monkeypatch):
     start = time.perf_counter()
     assert data._reachable("https://example.invalid/", timeout=1.0) is False
     assert time.perf_counter() - start < 3
+
+
+def _centre_of_mass(images):
+    images = np.asarray(images)[..., 0]
+    rows, cols = np.mgrid[: images.shape[1], : images.shape[2]]
+    mass = images.sum((1, 2))
+    return np.stack(
+        [(images * rows).sum((1, 2)) / mass, (images * cols).sum((1, 2)) / mass], 1
+    )
+
+
+def test_random_shift_moves_each_image_within_the_bound():
+    x = np.zeros((64, 28, 28, 1), "float32")
+    x[:, 12:16, 12:16] = 1.0
+    moved = np.asarray(data.random_shift_rotate(x, max_shift=3, seed=0))
+    offsets = _centre_of_mass(moved) - _centre_of_mass(x)
+    assert np.all(np.abs(offsets) <= 3 + 1e-4)
+    assert np.abs(offsets).max() > 1.5  # the draws do move the images
+    assert len(np.unique(offsets.round(3), axis=0)) > 32  # each its own draw
+    np.testing.assert_allclose(moved.sum((1, 2, 3)), 16.0, rtol=1e-4)  # no clipping
+    again = data.random_shift_rotate(x, max_shift=3, seed=0)
+    np.testing.assert_array_equal(moved, again)
+    assert data.random_shift_rotate(x, 0, 0.0) is x
+
+
+def test_random_rotation_turns_about_the_centre():
+    x = np.zeros((16, 28, 28, 1), "float32")
+    x[:, 4:8, 12:16] = 1.0  # a blob above the centre (13.5, 13.5)
+    turned = np.asarray(data.random_shift_rotate(x, max_rotation=45, seed=1))
+    centre = np.array([13.5, 13.5])
+    radius = np.linalg.norm(_centre_of_mass(turned) - centre, axis=1)
+    # Rotation keeps the distance to the centre and moves the blob sideways.
+    np.testing.assert_allclose(radius, 13.5 - 5.5, atol=0.2)
+    sideways = np.abs(_centre_of_mass(turned)[:, 1] - 13.5)
+    assert sideways.max() > 2 and np.all(sideways <= 8 * np.sin(np.pi / 4) + 0.2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(max_shift=-1), "max_shift must be >= 0 pixels, got -1"),
+        (dict(max_rotation=200), r"max_rotation must be in \[0, 180\]"),
+    ],
+)
+def test_random_shift_rotate_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        data.random_shift_rotate(np.zeros((1, 4, 4, 1), "float32"), **kwargs)
+    with pytest.raises(ValueError, match=r"expected images \[B, H, W, C\]"):
+        data.random_shift_rotate(np.zeros((1, 16), "float32"), max_shift=1)
