@@ -33,10 +33,13 @@ PAPER_ERROR = {
     "DAE-g": 1.18,
     "DAE-b": 1.57,
     "CAE": 1.14,
+    "MLP, random init": "-",
 }
+# name: (class, extra arguments, decoupled weight decay of AdamW or None).
 VARIANTS = {
+    "MLP, random init (no pretraining)": (Autoencoder, {}, None),
     "AE": (Autoencoder, {}, None),
-    "AE + weight decay": (Autoencoder, {}, 1e-4),
+    "AE + weight decay (AdamW 0.05)": (Autoencoder, {}, 0.05),
     "DAE-g (Gaussian, sigma 0.3)": (
         DenoisingAutoencoder,
         dict(corruption="gaussian", noise_level=0.3),
@@ -61,7 +64,8 @@ def run(name, args, x, y, xv, yv, xt, yt):
     )
     model.compile(optimizer, steps_per_execution=50)
     start = time.perf_counter()
-    model.fit(x, epochs=args.pretrain_epochs, batch_size=128, verbose=0)
+    if not name.startswith("MLP"):
+        model.fit(x, epochs=args.pretrain_epochs, batch_size=128, verbose=0)
     pretrain_seconds = time.perf_counter() - start
     codes = np.concatenate(
         [model.encode(xt[i : i + 500]) for i in range(0, len(xt), 500)]
@@ -81,8 +85,10 @@ def run(name, args, x, y, xv, yv, xt, yt):
         ]
     )
     clf.layers[0].set_weights(model.encoder.get_weights())
+    # Adam from 1e-3 with a cosine decay to 0 over the fine-tuning epochs.
+    steps = args.finetune_epochs * -(-len(x) // 64)
     clf.compile(
-        keras.optimizers.Adam(1e-4),
+        keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, steps)),
         "sparse_categorical_crossentropy",
         metrics=["accuracy"],
         steps_per_execution=50,

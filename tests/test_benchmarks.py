@@ -33,7 +33,7 @@ def test_cae_table_script_produces_all_five_rows(mnist, tmp_path):
         env={**os.environ, "TFDS_DATA_DIR": mnist},
     )
     rows = [line for line in out.read_text().splitlines() if line.startswith("| ")]
-    assert len(rows) == 1 + 5  # header and five models
+    assert len(rows) == 1 + 6  # header, the random-init control and five models
     cae = rows[-1].split("|")
     assert "CAE" in cae[1]
     assert 0 <= float(cae[2]) <= 100
