@@ -141,6 +141,17 @@ def train_preset(
 
     preset = zoo.get_preset(name)
     recipe = preset.recipe
+    if "clustering" in recipe:
+        # Clustering runs its own schedule: pretraining, then alternation rounds.
+        schedule = recipe["clustering"]
+        if epochs is not None:
+            raise ValueError(
+                f"{name} trains on its clustering schedule {schedule}; --epochs "
+                "does not apply to it."
+            )
+        epochs = schedule["pretrain_epochs"] + schedule["rounds"] * schedule.get(
+            "epochs_per_round", 1
+        )
     epochs = epochs or recipe.get("epochs", 10)
     batch_size = batch_size or recipe.get("batch_size", 128)
     data.prepare(preset.dataset, data_dir=data_dir)

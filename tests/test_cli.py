@@ -113,3 +113,11 @@ def test_train_writes_a_complete_preset_folder(mnist, tmp_path):
     card = (out / "README.md").read_text()
     assert f"{meta['metrics']['values']['bce']:.4f}" in card
     assert "keras-gen evaluate ae_mnist" in card
+
+
+def test_train_refuses_epochs_for_a_clustering_schedule(capsys, tmp_path):
+    argv = ["train", "dcn_mnist", "--epochs", "3", "--out", str(tmp_path / "x")]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "clustering schedule" in err and "pretrain_epochs" in err
+    assert not (tmp_path / "x").exists()  # refused before any work

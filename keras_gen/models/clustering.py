@@ -254,16 +254,18 @@ zoo.register_preset(
         likelihood="bernoulli",
         num_clusters=10,
         clustering_weight=0.05,
+        augment_shift=3.0,
+        augment_rotation=10.0,
         seed=0,
     ),
-    description="DCN: autoencoder 784-500-500-2000-10 with a k-means objective, K=10.",
+    description="DCN: autoencoder 784-500-500-2000-10 with a k-means objective, K=10, "
+    "trained on randomly shifted (3 px) and rotated (10 degrees) digits.",
     dataset="mnist",
     recipe=dict(
-        epochs=20,
         batch_size=256,
         learning_rate=1e-3,
         supervised_metrics=True,
-        clustering=dict(pretrain_epochs=40, rounds=10, epochs_per_round=1),
+        clustering=dict(pretrain_epochs=60, rounds=10, epochs_per_round=1),
     ),
     test_overrides=dict(hidden_units=(16,), code_dim=3, num_clusters=3),
 )
