@@ -1,7 +1,8 @@
 """Rifai et al. 2011, Table 1 on MNIST: AE, AE+wd, DAE-g, DAE-b, CAE.
 
 Usage: python benchmarks/cae_table.py [--pretrain-epochs N] [--finetune-epochs N]
-                                      [--train-size N] [--only NAME] [--out PATH]
+                                      [--train-size N] [--val-size N] [--contraction L]
+                                      [--only NAME ...] [--out PATH]
 
 Each model has one hidden layer of 1000 sigmoid units and a Bernoulli
 (cross-entropy) reconstruction, is pretrained unsupervised on the first 50,000 MNIST
@@ -50,12 +51,14 @@ VARIANTS = {
         dict(corruption="masking", noise_level=0.25),
         None,
     ),
-    "CAE (lambda 100)": (ContractiveAutoencoder, dict(contraction=100.0), None),
+    "CAE": (ContractiveAutoencoder, {}, None),
 }
 
 
 def run(name, args, x, y, xv, yv, xt, yt):
     cls, extra, weight_decay = VARIANTS[name]
+    if cls is ContractiveAutoencoder:
+        extra = dict(contraction=args.contraction)
     model = cls(**ONE_LAYER, **extra)
     optimizer = (
         keras.optimizers.AdamW(1e-3, weight_decay=weight_decay)
@@ -128,7 +131,12 @@ def main():
     parser.add_argument("--finetune-epochs", type=int, default=30)
     parser.add_argument("--train-size", type=int, default=50000)
     parser.add_argument("--val-size", type=int, default=10000)
-    parser.add_argument("--only", action="append", help="run only these variants")
+    parser.add_argument("--contraction", type=float, default=100.0, help="CAE lambda")
+    parser.add_argument(
+        "--only",
+        action="append",
+        help="run only this variant (repeatable), named as before its brackets",
+    )
     parser.add_argument(
         "--out", default=str(Path(__file__).parent / "results" / "cae_table.md")
     )
@@ -142,13 +150,18 @@ def main():
     command = (
         f"python benchmarks/cae_table.py --pretrain-epochs {args.pretrain_epochs} "
         f"--finetune-epochs {args.finetune_epochs} --train-size {args.train_size} "
-        f"--val-size {args.val_size}"
+        f"--val-size {args.val_size} --contraction {args.contraction:g}"
+        + "".join(f" --only '{n}'" for n in args.only or [])
     )
     rows = []
-    for name in args.only or VARIANTS:
+    names = [n for n in VARIANTS if not args.only or n.split(" (")[0] in args.only]
+    if not names:
+        parser.error(f"--only takes {[n.split(' (')[0] for n in VARIANTS]}")
+    for name in names:
         r = run(name, args, x, y, xv, yv, xt, yt)
+        shown = f"CAE (lambda {args.contraction:g})" if name == "CAE" else name
         rows.append(
-            f"| {name} | {r['error']:.2f} | {PAPER_ERROR[name.split(' (')[0]]} | "
+            f"| {shown} | {r['error']:.2f} | {PAPER_ERROR[name.split(' (')[0]]} | "
             f"{r['val_error']:.2f} (epoch {r['epoch']}) | {r['jacobian']:.4f} | "
             f"{r['sat']:.2f} | {r['pretrain_seconds']:.0f} + "
             f"{r['seconds'] - r['pretrain_seconds']:.0f} |"

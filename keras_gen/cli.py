@@ -295,7 +295,8 @@ def write_card(name, path):
         f"- Recipe: `{json.dumps(meta['recipe'])}`",
         f"- Data: MNIST {meta['train_split']}",
         f"- Wall time: {meta['train_wall_time_s']} s on 2 CPU cores "
-        f"({meta['train_images_per_s']} images/s)",
+        f"({meta['train_images_per_s']} images/s)"
+        + (f"; {meta['train_note']}" if meta.get("train_note") else ""),
         f"- Parameters: {meta['params']:,}; "
         f"weights file {meta['weights_bytes']:,} bytes,"
         f" sha256 `{meta['sha256']}`",
