@@ -463,15 +463,17 @@ def load(
 # -- corruptions -----------------------------------------------------------------
 
 
-def _check_corruption(kind, level):
+def _check_corruption(kind, level, argument="level"):
     if kind not in CORRUPTIONS:
         raise ValueError(
             f"corruption must be one of {', '.join(CORRUPTIONS)}; got {kind!r}."
         )
     if kind == "gaussian" and not level >= 0:
-        raise ValueError(f"sigma must be >= 0, got {level!r}.")
+        raise ValueError(f"{argument}: sigma must be >= 0, got {level!r}.")
     if kind != "gaussian" and not 0 <= level <= 1:
-        raise ValueError(f"fraction must be in [0, 1], got {level!r}.")
+        raise ValueError(
+            f"{argument}: fraction must be in [0, 1] for {kind} noise, got {level!r}."
+        )
 
 
 def _keras_draws(seed):
@@ -497,20 +499,20 @@ def gaussian_noise(x, sigma, seed=None, clip=False):
 
     `seed` may be a `keras.random.SeedGenerator` (fresh noise each train step).
     """
-    _check_corruption("gaussian", sigma)
+    _check_corruption("gaussian", sigma, "sigma")
     noisy = _apply(x, "gaussian", sigma, *_keras_draws(seed))
     return ops.clip(noisy, 0.0, 1.0) if clip else noisy
 
 
 def masking_noise(x, fraction, seed=None):
     """Each pixel independently set to 0 with probability `fraction`."""
-    _check_corruption("masking", fraction)
+    _check_corruption("masking", fraction, "fraction")
     return _apply(x, "masking", fraction, *_keras_draws(seed))
 
 
 def salt_and_pepper(x, fraction, seed=None):
     """Each pixel, with probability `fraction`, set to 0 or 1 with even odds."""
-    _check_corruption("salt_and_pepper", fraction)
+    _check_corruption("salt_and_pepper", fraction, "fraction")
     return _apply(x, "salt_and_pepper", fraction, *_keras_draws(seed))
 
 

@@ -66,9 +66,12 @@ def test_dae_more_copies_lower_the_variance_of_the_loss():
     "kwargs, message",
     [
         (dict(corruption="foo"), "one of gaussian, masking, salt_and_pepper"),
-        (dict(corruption="masking", noise_level=1.5), "fraction must be in \\[0, 1\\]"),
+        (
+            dict(corruption="masking", noise_level=1.5),
+            "noise_level: fraction must be in \\[0, 1\\] for masking noise, got 1.5",
+        ),
         (dict(corruption="salt_and_pepper", noise_level=-0.1), "fraction must be in"),
-        (dict(corruption="gaussian", noise_level=-1.0), "sigma must be >= 0"),
+        (dict(corruption="gaussian", noise_level=-1.0), "noise_level: sigma must be"),
         (dict(num_corruptions=0), "num_corruptions must be an integer >= 1"),
     ],
 )

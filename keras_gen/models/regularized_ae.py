@@ -43,7 +43,7 @@ class DenoisingAutoencoder(Autoencoder):
     def __init__(
         self, corruption="masking", noise_level=0.25, num_corruptions=1, **kwargs
     ):
-        data._check_corruption(corruption, noise_level)
+        data._check_corruption(corruption, noise_level, "noise_level")
         if (
             isinstance(num_corruptions, bool)
             or int(num_corruptions) != num_corruptions
