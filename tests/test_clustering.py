@@ -36,6 +36,39 @@ def test_kmeans_recovers_separated_blobs():
     assert found.shape == (5, 3)
 
 
+def _inertia(points, centroids):
+    return ((points[:, None] - centroids[None]) ** 2).sum(-1).min(1).sum()
+
+
+def test_kmeans_restarts_leave_a_poor_warm_start():
+    rng = np.random.default_rng(1)
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    truth = rng.integers(0, 3, 600)
+    points = centres[truth] + rng.normal(0, 0.5, (600, 2))
+    # Two centroids inside one blob, one between the other two: a local optimum.
+    poor = np.array([[-0.5, 0.0], [0.5, 0.0], [5.0, 5.0]])
+    stuck, stuck_assign = kmeans(points, 3, n_init=0, init=poor)
+    assert metrics.clustering_accuracy(truth, stuck_assign) < 0.8
+    found, assign = kmeans(points, 3, n_init=3, init=poor)
+    assert metrics.clustering_accuracy(truth, assign) == 1.0
+    assert _inertia(points, found) < 0.5 * _inertia(points, stuck)
+
+
+def test_dcn_centroid_update_with_restarts_never_raises_the_objective():
+    model = DeepClustering(hidden_units=(16,), code_dim=2, num_clusters=3, seed=0)
+    x = np.random.default_rng(0).uniform(0, 1, (300, 28, 28, 1)).astype("float32")
+    codes = model._all_codes(x)
+    poor = np.repeat(codes.mean(0, keepdims=True), 3, 0) + [[0, 0], [1e-3, 0], [9, 9]]
+    model.centroids.assign(poor.astype("float32"))
+    model.update_centroids(x)  # DCN's incremental step from the poor start
+    incremental = _inertia(codes, model.centroids.numpy())
+    model.centroids.assign(poor.astype("float32"))
+    assign = model.update_centroids(x, restarts=5)
+    restarted = _inertia(codes, model.centroids.numpy())
+    assert restarted <= incremental + 1e-6
+    np.testing.assert_array_equal(assign, model.predict_clusters(x))
+
+
 def test_dcn_alternation_tightens_clusters_on_mnist(mnist, mnist_test_arrays):
     from keras_gen import data
 

@@ -9,7 +9,7 @@ from .. import data, metrics, zoo
 from .autoencoder import Autoencoder
 
 
-def kmeans(points, k, n_init=10, iterations=100, seed=0):
+def kmeans(points, k, n_init=10, iterations=100, seed=0, init=None):
     """Lloyd's k-means with k-means++ seeding; the best of `n_init` runs.
 
     Args:
@@ -18,21 +18,16 @@ def kmeans(points, k, n_init=10, iterations=100, seed=0):
         n_init: Restarts; the run with the lowest inertia wins.
         iterations: Maximum Lloyd iterations per run.
         seed: Seed of the seeding.
+        init: Optional `[k, D]` centroids to start one more run from.
 
     Returns:
         `(centroids [k, D], assignments [N])`.
     """
     points = np.asarray(points, np.float64)
     rng = np.random.default_rng(seed)
-    best = (np.inf, None, None)
     sq = (points**2).sum(1)
-    for _ in range(n_init):
-        centroids = [points[rng.integers(len(points))]]
-        closest = ((points - centroids[0]) ** 2).sum(1)
-        for _ in range(1, k):
-            centroids.append(points[rng.choice(len(points), p=closest / closest.sum())])
-            closest = np.minimum(closest, ((points - centroids[-1]) ** 2).sum(1))
-        centroids = np.array(centroids)
+
+    def lloyd(centroids):
         for _ in range(iterations):
             dist = sq[:, None] - 2 * points @ centroids.T + (centroids**2).sum(1)
             assign = dist.argmin(1)
@@ -45,9 +40,20 @@ def kmeans(points, k, n_init=10, iterations=100, seed=0):
             if np.allclose(new, centroids):
                 break
             centroids = new
-        inertia = dist[np.arange(len(points)), assign].sum()
-        if inertia < best[0]:
-            best = (inertia, centroids, assign)
+        return dist[np.arange(len(points)), assign].sum(), centroids, assign
+
+    def seeding():
+        centroids = [points[rng.integers(len(points))]]
+        closest = ((points - centroids[0]) ** 2).sum(1)
+        for _ in range(1, k):
+            centroids.append(points[rng.choice(len(points), p=closest / closest.sum())])
+            closest = np.minimum(closest, ((points - centroids[-1]) ** 2).sum(1))
+        return np.array(centroids)
+
+    starts = [seeding() for _ in range(n_init)]
+    if init is not None:
+        starts.append(np.asarray(init, np.float64))
+    best = min((lloyd(c) for c in starts), key=lambda run: run[0])
     return best[1], best[2]
 
 
@@ -168,9 +174,30 @@ class DeepClustering(Autoencoder):
         self.centroids.assign(centroids.astype("float32"))
         self.clustering_on.assign(1.0)
 
-    def update_centroids(self, x):
-        """Reassigns the codes of `x` and moves each centroid to its members' mean."""
+    def update_centroids(self, x, restarts=0, seed=0):
+        """Updates the centroids and assignments for the current codes of `x`.
+
+        With the network fixed, the best centroids and assignments minimize the
+        k-means objective on the codes. `restarts=0` takes DCN's step: reassign,
+        then move each centroid to its members' mean. `restarts=R` also runs
+        k-means from R fresh k-means++ seedings and from the current centroids,
+        and keeps the lowest inertia, so the objective never rises and a poor
+        early partition (two digits merged, one split) can still be left.
+
+        Returns:
+            The assignments of `x`.
+        """
         codes = self._all_codes(x)
+        if restarts:
+            centroids, assign = kmeans(
+                codes,
+                self.num_clusters,
+                n_init=restarts,
+                seed=seed,
+                init=self.centroids.numpy(),
+            )
+            self.centroids.assign(centroids.astype("float32"))
+            return assign
         assign = self.predict_clusters_from_codes(codes)
         old = self.centroids.numpy()
         new = np.array(
@@ -195,6 +222,7 @@ class DeepClustering(Autoencoder):
         pretrain_epochs=20,
         rounds=10,
         epochs_per_round=1,
+        restarts=0,
         verbose=0,
         callbacks=None,
     ):
@@ -205,6 +233,8 @@ class DeepClustering(Autoencoder):
             pretrain_epochs: Autoencoder epochs before k-means (clustering off).
             rounds: Alternations of network epochs and centroid updates.
             epochs_per_round: Network epochs per round (centroids fixed).
+            restarts: k-means restarts in each centroid update (see
+                `update_centroids`); 0 is DCN's incremental update.
             verbose: Passed to `fit`.
             callbacks: Passed to `fit`.
         """
@@ -214,11 +244,11 @@ class DeepClustering(Autoencoder):
                 train, epochs=pretrain_epochs, verbose=verbose, callbacks=callbacks
             )
         self.init_clusters(train)
-        for _ in range(rounds):
+        for round_ in range(rounds):
             self.fit(
                 train, epochs=epochs_per_round, verbose=verbose, callbacks=callbacks
             )
-            self.update_centroids(train)
+            self.update_centroids(train, restarts=restarts, seed=round_)
 
     def evaluate_metrics(self, dataset):
         """Reconstruction terms, and with `(x, y)` batches accuracy, NMI and ARI."""
@@ -265,7 +295,7 @@ zoo.register_preset(
         batch_size=256,
         learning_rate=1e-3,
         supervised_metrics=True,
-        clustering=dict(pretrain_epochs=60, rounds=10, epochs_per_round=1),
+        clustering=dict(pretrain_epochs=60, rounds=10, epochs_per_round=1, restarts=10),
     ),
     test_overrides=dict(hidden_units=(16,), code_dim=3, num_clusters=3),
 )
