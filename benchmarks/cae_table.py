@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/cae_table.py [--pretrain-epochs N] [--finetune-epochs N]
                                       [--train-size N] [--val-size N] [--contraction L]
+                                      [--finetune-lr LR]
                                       [--only NAME ...] [--out PATH]
 
 Each model has one hidden layer of 1000 sigmoid units and a Bernoulli
@@ -88,10 +89,11 @@ def run(name, args, x, y, xv, yv, xt, yt):
         ]
     )
     clf.layers[0].set_weights(model.encoder.get_weights())
-    # Adam from 1e-3 with a cosine decay to 0 over the fine-tuning epochs.
+    # Adam with a cosine decay to 0 over the fine-tuning epochs.
     steps = args.finetune_epochs * -(-len(x) // 64)
+    schedule = keras.optimizers.schedules.CosineDecay(args.finetune_lr, steps)
     clf.compile(
-        keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, steps)),
+        keras.optimizers.Adam(schedule),
         "sparse_categorical_crossentropy",
         metrics=["accuracy"],
         steps_per_execution=50,
@@ -132,6 +134,7 @@ def main():
     parser.add_argument("--train-size", type=int, default=50000)
     parser.add_argument("--val-size", type=int, default=10000)
     parser.add_argument("--contraction", type=float, default=100.0, help="CAE lambda")
+    parser.add_argument("--finetune-lr", type=float, default=1e-3)
     parser.add_argument(
         "--only",
         action="append",
@@ -150,7 +153,8 @@ def main():
     command = (
         f"python benchmarks/cae_table.py --pretrain-epochs {args.pretrain_epochs} "
         f"--finetune-epochs {args.finetune_epochs} --train-size {args.train_size} "
-        f"--val-size {args.val_size} --contraction {args.contraction:g}"
+        f"--val-size {args.val_size} --contraction {args.contraction:g} "
+        f"--finetune-lr {args.finetune_lr:g}"
         + "".join(f" --only '{n}'" for n in args.only or [])
     )
     rows = []

@@ -38,3 +38,12 @@ def test_cae_table_script_produces_all_five_rows(mnist, tmp_path):
     assert "CAE" in cae[1]
     assert 0 <= float(cae[2]) <= 100
     assert float(cae[3]) == 1.14  # the paper's number beside ours
+
+
+def test_readme_shows_the_committed_cae_table():
+    results = (ROOT / "benchmarks" / "results" / "cae_table.md").read_text()
+    rows = [line for line in results.splitlines() if line.startswith("| ")]
+    assert len(rows) == 7 and "CAE" in rows[-1]
+    readme = (ROOT / "README.md").read_text()
+    for row in rows:
+        assert row in readme, f"README lacks the measured row {row!r}"
