@@ -86,6 +86,7 @@ class DeepClustering(Autoencoder):
     """
 
     metric_docs = Autoencoder.metric_docs | {
+        "loss": "reconstruction NLL + clustering_weight x cluster, per image",
         "cluster": "squared distance of the code to its centroid, per image",
         "accuracy": "clustering accuracy, best one-to-one cluster-label map",
         "nmi": "normalized mutual information of clusters and labels",
