@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/cae_table.py [--pretrain-epochs N] [--finetune-epochs N]
                                       [--train-size N] [--val-size N] [--contraction L]
-                                      [--finetune-lr LR]
+                                      [--finetune-lr LR] [--tied]
                                       [--only NAME ...] [--out PATH]
 
 Each model has one hidden layer of 1000 sigmoid units and a Bernoulli
@@ -13,8 +13,8 @@ the error on the other 10,000 train images (the paper's validation set) and the
 table reports the test error of that epoch's weights. Also reported, as in the
 paper, before fine-tuning: mean Frobenius norm of the encoder Jacobian on the test
 set and SAT (mean fraction of hidden units with h < 0.05 or h > 0.95). Differences
-from the paper: untied weights; Adam instead of SGD; one setting per model below,
-not a per-model hyperparameter search.
+from the paper: untied weights unless --tied; Adam instead of SGD; one setting per
+model below, not a per-model hyperparameter search.
 """
 
 import argparse
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from keras import ops
 
 from keras_gen import Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, data
 from keras_gen.models.regularized_ae import jacobian_sq_norm
@@ -56,10 +57,40 @@ VARIANTS = {
 }
 
 
+class TiedDecoder(keras.layers.Layer):
+    """Decodes with the transpose of an encoder Dense layer's kernel, plus a bias.
+
+    The encoder layer is kept outside Keras' tracking so its kernel stays one
+    variable of the autoencoder (trained through the encoder), not a second copy.
+    """
+
+    def __init__(self, dense, **kwargs):
+        super().__init__(**kwargs)
+        self.__dict__["_dense"] = dense
+        self.bias = self.add_weight(
+            shape=(dense.kernel.shape[0],), initializer="zeros", name="bias"
+        )
+
+    def call(self, h):
+        return ops.matmul(h, ops.transpose(self._dense.kernel)) + self.bias
+
+
+def tied_networks():
+    """The paper's network: h = sigmoid(W x + b), logits = W^T h + c."""
+    encoder = Autoencoder(**ONE_LAYER).encoder
+    dense = next(x for x in encoder.layers if isinstance(x, keras.layers.Dense))
+    codes = keras.Input((ONE_LAYER["code_dim"],))
+    flat = TiedDecoder(dense)(codes)
+    decoder = keras.Model(codes, keras.layers.Reshape((28, 28, 1))(flat))
+    return dict(encoder=encoder, decoder=decoder)
+
+
 def run(name, args, x, y, xv, yv, xt, yt):
     cls, extra, weight_decay = VARIANTS[name]
     if cls is ContractiveAutoencoder:
         extra = dict(contraction=args.contraction)
+    if args.tied:
+        extra = extra | tied_networks()
     model = cls(**ONE_LAYER, **extra)
     optimizer = (
         keras.optimizers.AdamW(1e-3, weight_decay=weight_decay)
@@ -136,6 +167,9 @@ def main():
     parser.add_argument("--contraction", type=float, default=100.0, help="CAE lambda")
     parser.add_argument("--finetune-lr", type=float, default=1e-3)
     parser.add_argument(
+        "--tied", action="store_true", help="decoder weights = encoder's transposed"
+    )
+    parser.add_argument(
         "--only",
         action="append",
         help="run only this variant (repeatable), named as before its brackets",
@@ -155,6 +189,7 @@ def main():
         f"--finetune-epochs {args.finetune_epochs} --train-size {args.train_size} "
         f"--val-size {args.val_size} --contraction {args.contraction:g} "
         f"--finetune-lr {args.finetune_lr:g}"
+        + (" --tied" if args.tied else "")
         + "".join(f" --only '{n}'" for n in args.only or [])
     )
     rows = []
