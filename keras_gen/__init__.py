@@ -2,7 +2,9 @@
 
 from . import data as data
 from . import distribute as distribute
+from . import divergences as divergences
 from . import metrics as metrics
+from . import toy as toy
 from . import zoo as zoo
 from .models.autoencoder import Autoencoder as Autoencoder
 from .models.base import GenerativeModel as GenerativeModel
@@ -26,6 +28,8 @@ __all__ = [
     "StochasticContractiveAutoencoder",
     "data",
     "distribute",
+    "divergences",
     "metrics",
+    "toy",
     "zoo",
 ]
