@@ -3,6 +3,7 @@
 from . import data as data
 from . import distribute as distribute
 from . import divergences as divergences
+from . import losses as losses
 from . import metrics as metrics
 from . import toy as toy
 from . import zoo as zoo
@@ -29,6 +30,7 @@ __all__ = [
     "data",
     "distribute",
     "divergences",
+    "losses",
     "metrics",
     "toy",
     "zoo",

@@ -1,0 +1,111 @@
+"""GAN losses as per-example vectors, from discriminator logits or critic scores.
+
+Every function returns a `[B]` tensor; a train step reduces it with
+`keras_gen.distribute.average_loss` (sum over the global batch), as DESIGN.md asks.
+Discriminators output logits l, D = sigmoid(l), so log D = -softplus(-l) and
+log(1 - D) = -softplus(l) stay finite where D saturates.
+
+Reference:
+    Goodfellow et al., "Generative adversarial nets", NIPS 2014 (minimax and the
+    non-saturating "modified" generator loss); Arjovsky et al. 2017 and Gulrajani et
+    al. 2017 (Wasserstein, gradient penalty); Mao et al. 2017 (least squares).
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+
+def _check_pair(real, fake):
+    real, fake = ops.convert_to_tensor(real), ops.convert_to_tensor(fake)
+    if tuple(real.shape) != tuple(fake.shape):
+        raise ValueError(
+            "real and fake outputs must have the same shape (m real and m generated "
+            f"examples per step), got {tuple(real.shape)} and {tuple(fake.shape)}."
+        )
+    return _flat(real), _flat(fake)
+
+
+def _flat(values):
+    values = ops.convert_to_tensor(values)
+    return ops.reshape(values, (ops.shape(values)[0],))
+
+
+def minimax_discriminator_loss(real_logits, fake_logits, label_smoothing=0.0):
+    """-[log D(x) + log(1 - D(G(z)))] per example pair (the discriminator ascends V).
+
+    Args:
+        real_logits: `[B]` or `[B, 1]` logits on real examples.
+        fake_logits: Same shape, on generated examples.
+        label_smoothing: One-sided smoothing: real targets are 1 - alpha, fake stay 0
+            (Salimans et al. 2016).
+    """
+    if not 0 <= label_smoothing < 1:
+        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}.")
+    real, fake = _check_pair(real_logits, fake_logits)
+    target = 1.0 - label_smoothing
+    real_term = target * ops.softplus(-real) + (1.0 - target) * ops.softplus(real)
+    return real_term + ops.softplus(fake)
+
+
+def minimax_generator_loss(fake_logits):
+    """log(1 - D(G(z))): the 2014 generator objective, saturating when D wins."""
+    return -ops.softplus(_flat(fake_logits))
+
+
+def modified_generator_loss(fake_logits):
+    """-log D(G(z)): the non-saturating generator loss, strong gradients early on."""
+    return ops.softplus(-_flat(fake_logits))
+
+
+def wasserstein_discriminator_loss(real_scores, fake_scores):
+    """Critic loss f(G(z)) - f(x): the critic maximizes f(x) - f(G(z))."""
+    real, fake = _check_pair(real_scores, fake_scores)
+    return fake - real
+
+
+def wasserstein_generator_loss(fake_scores):
+    """-f(G(z))."""
+    return -_flat(fake_scores)
+
+
+def least_squares_discriminator_loss(real_outputs, fake_outputs):
+    """1/2 (D(x) - 1)^2 + 1/2 D(G(z))^2 on raw outputs (LSGAN, a = 0, b = c = 1)."""
+    real, fake = _check_pair(real_outputs, fake_outputs)
+    return 0.5 * ops.square(real - 1.0) + 0.5 * ops.square(fake)
+
+
+def least_squares_generator_loss(fake_outputs):
+    """1/2 (D(G(z)) - 1)^2."""
+    return 0.5 * ops.square(_flat(fake_outputs) - 1.0)
+
+
+def gradient_penalty(critic, real, fake, seed=None):
+    """(||grad_x f(x_hat)||_2 - 1)^2 per example, x_hat between real and fake.
+
+    Args:
+        critic: Callable from a batch of examples to scores `[B]` or `[B, 1]`.
+        real: Real batch.
+        fake: Generated batch of the same shape.
+        seed: int, `None` or a `keras.random.SeedGenerator` for the mixing weights.
+
+    Returns:
+        `[B]` penalties (WGAN-GP multiplies their mean by lambda = 10).
+    """
+    real = ops.convert_to_tensor(real)
+    fake = ops.cast(ops.convert_to_tensor(fake), real.dtype)
+    if tuple(real.shape) != tuple(fake.shape):
+        raise ValueError(
+            f"real and fake batches must have the same shape, got {tuple(real.shape)} "
+            f"and {tuple(fake.shape)}."
+        )
+    batch = ops.shape(real)[0]
+    mix_shape = (batch,) + (1,) * (len(real.shape) - 1)
+    eps = keras.random.uniform(mix_shape, dtype=real.dtype, seed=seed)
+    x_hat = eps * real + (1.0 - eps) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(x_hat)
+        scores = critic(x_hat)
+    grads = tape.gradient(scores, x_hat)
+    norms = ops.sqrt(ops.sum(ops.square(ops.reshape(grads, (batch, -1))), -1) + 1e-12)
+    return ops.square(norms - 1.0)
