@@ -1,0 +1,31 @@
+"""Layers: Maxout."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gen.layers import Maxout
+
+
+def test_maxout_takes_the_max_of_its_linear_pieces():
+    layer = Maxout(3, pieces=4)
+    x = np.random.default_rng(0).normal(size=(5, 6)).astype("float32")
+    out = np.asarray(layer(x))
+    assert out.shape == (5, 3)
+    z = x @ layer.kernel.numpy() + layer.bias.numpy()
+    np.testing.assert_allclose(out, z.reshape(5, 3, 4).max(-1), rtol=1e-5)
+
+
+def test_maxout_round_trips_in_a_saved_model(tmp_path):
+    model = keras.Sequential([keras.Input((6,)), Maxout(4, 2), keras.layers.Dense(1)])
+    x = np.ones((2, 6), "float32")
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded(x), model(x), rtol=1e-6)
+    assert loaded.layers[0].get_config()["pieces"] == 2
+
+
+@pytest.mark.parametrize("kwargs", [dict(units=0), dict(units=2, pieces=1.5)])
+def test_maxout_arguments_are_checked(kwargs):
+    with pytest.raises(ValueError, match="must be a positive integer"):
+        Maxout(**kwargs)
