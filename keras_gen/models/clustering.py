@@ -188,26 +188,16 @@ class DeepClustering(Autoencoder):
         Returns:
             The assignments of `x`.
         """
-        codes = self._all_codes(x)
-        if restarts:
-            centroids, assign = kmeans(
-                codes,
-                self.num_clusters,
-                n_init=restarts,
-                seed=seed,
-                init=self.centroids.numpy(),
-            )
-            self.centroids.assign(centroids.astype("float32"))
-            return assign
-        assign = self.predict_clusters_from_codes(codes)
-        old = self.centroids.numpy()
-        new = np.array(
-            [
-                codes[assign == j].mean(0) if np.any(assign == j) else old[j]
-                for j in range(self.num_clusters)
-            ]
+        # DCN's step is one Lloyd iteration from the current centroids.
+        centroids, assign = kmeans(
+            self._all_codes(x),
+            self.num_clusters,
+            n_init=restarts,
+            iterations=100 if restarts else 1,
+            seed=seed,
+            init=self.centroids.numpy(),
         )
-        self.centroids.assign(new.astype("float32"))
+        self.centroids.assign(centroids.astype("float32"))
         return assign
 
     def predict_clusters_from_codes(self, codes):
