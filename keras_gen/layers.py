@@ -39,7 +39,7 @@ class Maxout(keras.layers.Layer):
 
     def call(self, x):
         z = ops.matmul(x, self.kernel) + self.bias
-        z = ops.reshape(z, (-1, self.units, self.pieces))
+        z = ops.reshape(z, (*ops.shape(z)[:-1], self.units, self.pieces))
         return ops.max(z, axis=-1)
 
     def compute_output_shape(self, input_shape):

@@ -14,6 +14,8 @@ def test_maxout_takes_the_max_of_its_linear_pieces():
     assert out.shape == (5, 3)
     z = x @ layer.kernel.numpy() + layer.bias.numpy()
     np.testing.assert_allclose(out, z.reshape(5, 3, 4).max(-1), rtol=1e-5)
+    sequence = np.zeros((2, 7, 6), "float32")  # leading axes are kept
+    assert tuple(layer(sequence).shape) == layer.compute_output_shape((2, 7, 6))
 
 
 def test_maxout_round_trips_in_a_saved_model(tmp_path):
