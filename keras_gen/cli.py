@@ -68,7 +68,47 @@ def evaluate_preset(
     )
     if limit:
         ds = ds.unbatch().take(limit).batch(batch_size)
-    return model.evaluate_metrics(ds)
+    options = {}
+    if "validation_split" in preset.recipe:
+        # Hyperparameters of a metric (e.g. the Parzen sigma) are chosen on it.
+        options["validation"] = _dataset(
+            preset,
+            preset.recipe["validation_split"],
+            batch_size,
+            data_dir,
+            shuffle=False,
+            supervised=preset.recipe.get("supervised_metrics", False),
+        )
+    if "sample_metrics" in preset.recipe:
+        options["metrics"] = tuple(preset.recipe["sample_metrics"])
+    return model.evaluate_metrics(ds, **options)
+
+
+def compile_preset(model, recipe, steps_per_execution=1):
+    """Compiles a model with its recipe's optimizers.
+
+    A model with one optimizer gets Adam at `recipe["learning_rate"]`; a model with
+    several (`optimizer_names`, e.g. a GAN's `d_optimizer` and `g_optimizer`) gets
+    each from `recipe["optimizers"][name]`, a Keras optimizer config such as
+    `{"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}`.
+    """
+    import keras
+
+    names = model.optimizer_names
+    if names == ("optimizer",):
+        optimizers = {
+            "optimizer": keras.optimizers.Adam(recipe.get("learning_rate", 1e-3))
+        }
+    else:
+        configs = recipe.get("optimizers", {})
+        missing = [n for n in names if n not in configs]
+        if missing:
+            raise ValueError(
+                f"The recipe must give optimizers for {list(names)}, missing {missing}."
+            )
+        optimizers = {n: keras.optimizers.get(dict(configs[n])) for n in names}
+    model.compile(**optimizers, steps_per_execution=steps_per_execution)
+    return model
 
 
 def anomaly_auc(name, digit, epochs=5, batch_size=128, data_dir=None, seed=0):
@@ -125,6 +165,7 @@ def train_preset(
     data_dir=None,
     steps_per_execution=50,
     verbose=2,
+    callbacks=(),
     **overrides,
 ):
     """Trains a preset from scratch on its dataset and writes a preset folder.
@@ -155,12 +196,17 @@ def train_preset(
     epochs = epochs or recipe.get("epochs", 10)
     batch_size = batch_size or recipe.get("batch_size", 128)
     data.prepare(preset.dataset, data_dir=data_dir)
-    train = _dataset(preset, "train", batch_size, data_dir)
-    model = preset.model_class(**(preset.config | overrides))
-    model.compile(
-        keras.optimizers.Adam(recipe.get("learning_rate", 1e-3)),
-        steps_per_execution=steps_per_execution,
+    train_split = recipe.get("train_split", "train")
+    train = _dataset(
+        preset,
+        train_split,
+        batch_size,
+        data_dir,
+        supervised=recipe.get("supervised", False),
     )
+    train_examples = recipe.get("train_examples", 60000)
+    model = preset.model_class(**(preset.config | overrides))
+    compile_preset(model, recipe, steps_per_execution)
     out_dir = Path(out_dir)
     history = {}
 
@@ -182,10 +228,15 @@ def train_preset(
         )
     if hasattr(model, "fit_clusters"):
         model.fit_clusters(
-            train, verbose=verbose, callbacks=[Checkpoint()], **recipe["clustering"]
+            train,
+            verbose=verbose,
+            callbacks=[Checkpoint(), *callbacks],
+            **recipe["clustering"],
         )
     else:
-        model.fit(train, epochs=epochs, verbose=verbose, callbacks=[Checkpoint()])
+        model.fit(
+            train, epochs=epochs, verbose=verbose, callbacks=[Checkpoint(), *callbacks]
+        )
     wall = time.perf_counter() - start
     if hasattr(model, "fit_code_distribution"):
         model.fit_code_distribution(train, max_batches=200)
@@ -195,12 +246,12 @@ def train_preset(
     metadata = {
         "preset": name,
         "dataset": preset.dataset,
-        "train_split": "train (60,000 images)",
+        "train_split": f"{train_split} ({train_examples:,} images)",
         "recipe": recipe | {"epochs": epochs, "batch_size": batch_size},
         "train_command": f"keras-gen train {name}"
         + ("" if "clustering" in recipe else f" --epochs {epochs}"),
         "train_wall_time_s": round(wall, 1),
-        "train_images_per_s": round(len(history) * 60000 / wall),
+        "train_images_per_s": round(len(history) * train_examples / wall),
         "epochs_done": len(history),
         "history": history,
         "metrics": {

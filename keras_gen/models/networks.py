@@ -228,3 +228,93 @@ def conv_discriminator(input_shape, filters=(64, 128), **kwargs):
     """DCGAN-style discriminator: `conv_encoder` with LeakyReLU and one logit out."""
     kwargs.setdefault("name", "discriminator")
     return conv_encoder(input_shape, 1, filters, **kwargs)
+
+
+def _label_input(num_classes):
+    # Integer class ids in, one-hot vectors out (serializable, no Lambda layer).
+    labels = keras.Input((1,), dtype="int32", name="labels")
+    one_hot = layers.CategoryEncoding(
+        _positive(num_classes, "num_classes"), output_mode="one_hot"
+    )(labels)
+    return labels, one_hot
+
+
+def gan_mlp_generator(
+    latent_dim,
+    output_shape,
+    hidden_units=(1200, 1200),
+    activation="relu",
+    batch_norm=False,
+    num_classes=None,
+    name="generator",
+):
+    """Dense GAN generator, z (and optionally a class label) to a sigmoid image.
+
+    Args:
+        latent_dim: Size of the noise vector z.
+        output_shape: Shape of one generated example.
+        hidden_units: Widths of the hidden layers (the GAN paper: 1200, 1200).
+        activation: Hidden activation (the paper: ReLU).
+        batch_norm: Batch normalization after each hidden layer.
+        num_classes: If set, a second input of integer labels `[B, 1]`, one-hot and
+            concatenated with z (conditional GAN, Mirza and Osindero 2014).
+        name: Model name.
+
+    Returns:
+        A functional `keras.Model`: `z` (or `[z, labels]`) to `[B, *output_shape]`.
+    """
+    output_shape = _shape(output_shape, "output_shape")
+    z = keras.Input((_positive(latent_dim, "latent_dim"),), name="z")
+    inputs, h = z, z
+    if num_classes:
+        labels, one_hot = _label_input(num_classes)
+        inputs, h = [z, labels], layers.Concatenate()([z, one_hot])
+    for units in hidden_units:
+        h = layers.Dense(_positive(units, "hidden_units"), activation=activation)(h)
+        if batch_norm:
+            h = layers.BatchNormalization()(h)
+    h = layers.Dense(math.prod(output_shape), activation="sigmoid")(h)
+    return keras.Model(inputs, layers.Reshape(output_shape)(h), name=name)
+
+
+def gan_mlp_discriminator(
+    input_shape,
+    hidden_units=(240, 240),
+    pieces=5,
+    input_dropout=0.2,
+    hidden_dropout=0.5,
+    num_classes=None,
+    name="discriminator",
+):
+    """Dense GAN discriminator of maxout layers with dropout, one logit out.
+
+    Args:
+        input_shape: Shape of one example.
+        hidden_units: Maxout units per layer (the GAN paper: 240, 240).
+        pieces: Linear pieces per maxout unit (the paper: 5); 1 gives LeakyReLU
+            dense layers instead.
+        input_dropout: Dropout rate on the input (the paper keeps 0.8: rate 0.2).
+        hidden_dropout: Dropout rate after each hidden layer (the paper: 0.5).
+        num_classes: If set, a second input of integer labels `[B, 1]`, one-hot and
+            concatenated with the flattened example.
+        name: Model name.
+
+    Returns:
+        A functional `keras.Model`: `x` (or `[x, labels]`) to logits `[B, 1]`.
+    """
+    from ..layers import Maxout
+
+    x = keras.Input(_shape(input_shape, "input_shape"), name="x")
+    inputs, h = x, layers.Flatten()(x)
+    if num_classes:
+        labels, one_hot = _label_input(num_classes)
+        inputs, h = [x, labels], layers.Concatenate()([h, one_hot])
+    h = layers.Dropout(input_dropout)(h)
+    for units in hidden_units:
+        units = _positive(units, "hidden_units")
+        if pieces > 1:
+            h = Maxout(units, pieces)(h)
+        else:
+            h = layers.Dense(units, activation="leaky_relu")(h)
+        h = layers.Dropout(hidden_dropout)(h)
+    return keras.Model(inputs, layers.Dense(1)(h), name=name)
