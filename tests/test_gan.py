@@ -197,7 +197,9 @@ def test_conditional_samples_follow_their_label():
     b = cgan.generate(z, [1, 1, 1]).numpy()
     assert not np.allclose(a, b)  # the label reaches the generator
     x = _images(3)
-    assert not np.allclose(cgan((x, np.zeros(3, "int32"))), cgan((x, np.full(3, 2, "int32"))))
+    assert not np.allclose(
+        cgan((x, np.zeros(3, "int32"))), cgan((x, np.full(3, 2, "int32")))
+    )
 
 
 def test_wgan_gp_runs_n_critic_steps_and_reports_the_penalty():
