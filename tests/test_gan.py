@@ -230,3 +230,17 @@ def test_toy_ring_data_fits_a_gan_without_range_checks():
     gan = GAN((2,), 2, generator=gen, discriminator=disc, input_range=None, seed=0)
     _compile(gan)
     assert np.isfinite(gan.fit(x, batch_size=64, verbose=0).history["d_loss"][0])
+
+
+def test_parzen_evaluation_picks_sigma_on_validation_and_is_repeatable():
+    gan = _small_gan()
+    test = tf.data.Dataset.from_tensor_slices(_images(40, seed=1)).batch(20)
+    val = tf.data.Dataset.from_tensor_slices(_images(30, seed=2)).batch(10)
+    first = gan.evaluate_metrics(test, validation=val, n=200)
+    again = gan.evaluate_metrics(test, validation=val, n=200)
+    assert first == again  # fixed noise: the same samples every time
+    assert first["examples"] == 40
+    assert first["parzen_sigma"] in np.logspace(-1, 0, 10).astype(float)
+    assert np.isfinite(first["parzen_log_likelihood"])
+    with pytest.raises(ValueError, match="needs a validation split"):
+        gan.evaluate_metrics(test, n=200)

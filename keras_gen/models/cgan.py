@@ -51,6 +51,7 @@ class ConditionalGAN(GAN):
             self.latent_dim,
             self.data_shape,
             self.generator_units,
+            batch_norm=self.generator_batch_norm,
             num_classes=self.num_classes,
         )
 

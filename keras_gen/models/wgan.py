@@ -5,7 +5,7 @@ from keras import ops
 
 from .. import losses, zoo
 from . import networks
-from .gan import DCGAN
+from .dcgan import DCGAN
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")

@@ -1,0 +1,107 @@
+"""`DCGAN`: the k-step GAN game with convolutional players."""
+
+import keras
+
+from .. import zoo
+from . import networks
+from .gan import GAN
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class DCGAN(GAN):
+    """Deep convolutional GAN: transposed-conv generator with batch norm, strided-conv
+    discriminator with LeakyReLU (batch norm after every conv but the first).
+
+    Trained by the same k-step game as `GAN`; the DCGAN paper's optimizer is
+    `keras.optimizers.Adam(2e-4, beta_1=0.5)` for both players.
+
+    Args:
+        input_shape: `(H, W, C)`, H and W divisible by `2 ** len(filters)`.
+        latent_dim: Size of z.
+        generator_filters: Filters of the generator's transposed convolutions.
+        discriminator_filters: Filters of the discriminator's convolutions.
+        kernel_size: Kernel size of every (transposed) convolution.
+        **kwargs: The `GAN` arguments `generator`, `discriminator`, `d_steps`,
+            `generator_loss`, `label_smoothing`, `noise` (default `"normal"`),
+            `seed`, `name`.
+
+    Reference:
+        Radford, Metz, Chintala, "Unsupervised representation learning with deep
+        convolutional generative adversarial networks", ICLR 2016.
+    """
+
+    def __init__(
+        self,
+        input_shape=(28, 28, 1),
+        latent_dim=100,
+        generator_filters=(64, 32),
+        discriminator_filters=(32, 64),
+        kernel_size=4,
+        **kwargs,
+    ):
+        self.generator_filters = tuple(int(f) for f in generator_filters)
+        self.discriminator_filters = tuple(int(f) for f in discriminator_filters)
+        self.kernel_size = int(kernel_size)
+        kwargs.setdefault("noise", "normal")
+        super().__init__(input_shape, latent_dim, **kwargs)
+
+    def _default_generator(self):
+        return networks.conv_generator(
+            self.latent_dim,
+            self.data_shape,
+            self.generator_filters,
+            kernel_size=self.kernel_size,
+        )
+
+    def _default_discriminator(self):
+        return networks.conv_discriminator(
+            self.data_shape,
+            self.discriminator_filters,
+            kernel_size=self.kernel_size,
+            batch_norm=True,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        for key in (
+            "generator_units",
+            "discriminator_units",
+            "maxout_pieces",
+            "generator_batch_norm",
+        ):
+            config.pop(key)
+        return config | {
+            "generator_filters": list(self.generator_filters),
+            "discriminator_filters": list(self.discriminator_filters),
+            "kernel_size": self.kernel_size,
+        }
+
+
+ADAM_DCGAN = {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}
+
+zoo.register_preset(
+    "dcgan_mnist",
+    DCGAN,
+    config=dict(
+        input_shape=(28, 28, 1),
+        latent_dim=100,
+        generator_filters=(64, 32),
+        discriminator_filters=(32, 64),
+        seed=0,
+    ),
+    description="DCGAN: 7x7x64 -> transposed convs (64, 32) generator, conv "
+    "(32, 64) LeakyReLU discriminator.",
+    dataset="mnist",
+    recipe=dict(
+        epochs=15,
+        batch_size=64,
+        sample_metrics=["fid", "inception_score", "class_fractions"],
+        optimizers={"d_optimizer": ADAM_DCGAN, "g_optimizer": ADAM_DCGAN},
+        metric_notes="10,000 samples from fixed noise; FID and IS on the "
+        "mnist_classifier preset's features and class posteriors, FID against the "
+        "10,000 test images",
+    ),
+    test_overrides=dict(
+        latent_dim=8, generator_filters=(8, 4), discriminator_filters=(4, 8)
+    ),
+)
