@@ -1,6 +1,7 @@
 """`keras-gen`: list | info | train | evaluate | sample | data | quickstart."""
 
 import argparse
+import copy
 import json
 import sys
 import time
@@ -106,7 +107,8 @@ def compile_preset(model, recipe, steps_per_execution=1):
             raise ValueError(
                 f"The recipe must give optimizers for {list(names)}, missing {missing}."
             )
-        optimizers = {n: keras.optimizers.get(dict(configs[n])) for n in names}
+        # Deserializing rewrites nested configs in place; keep the recipe intact.
+        optimizers = {n: keras.optimizers.get(copy.deepcopy(configs[n])) for n in names}
     model.compile(**optimizers, steps_per_execution=steps_per_execution)
     return model
 
@@ -209,13 +211,30 @@ def train_preset(
     compile_preset(model, recipe, steps_per_execution)
     out_dir = Path(out_dir)
     history = {}
+    train_epochs = epochs
+
+    def training_metadata(wall):
+        return {
+            "preset": name,
+            "dataset": preset.dataset,
+            "train_split": f"{train_split} ({train_examples:,} images)",
+            "recipe": recipe | {"epochs": train_epochs, "batch_size": batch_size},
+            "train_command": f"keras-gen train {name}"
+            + ("" if "clustering" in recipe else f" --epochs {train_epochs}"),
+            "train_wall_time_s": round(wall, 1),
+            "train_images_per_s": round(len(history) * train_examples / wall),
+            "epochs_done": len(history),
+            "history": history,
+        }
 
     class Checkpoint(keras.callbacks.Callback):
-        # Counts epochs across several fit calls (pretraining, then rounds).
+        # Counts epochs across several fit calls (pretraining, then rounds); the
+        # metadata so far goes with the weights, so `finish_preset` can measure a
+        # checkpoint.
         def on_epoch_end(self, epoch, logs=None):
-            done = len(history) + 1
-            history[done] = {k: float(v) for k, v in (logs or {}).items()}
-            model.save_to_preset(out_dir, {"epochs_done": done})
+            history[len(history) + 1] = {k: float(v) for k, v in (logs or {}).items()}
+            wall = time.perf_counter() - start
+            model.save_to_preset(out_dir, training_metadata(wall))
 
     start = time.perf_counter()
     if hasattr(model, "pretrain_layerwise") and recipe.get("pretrain_epochs"):
@@ -240,28 +259,36 @@ def train_preset(
     wall = time.perf_counter() - start
     if hasattr(model, "fit_code_distribution"):
         model.fit_code_distribution(train, max_batches=200)
+    return finish_preset(name, out_dir, data_dir, model, training_metadata(wall))
+
+
+def finish_preset(name, out_dir, data_dir=None, model=None, metadata=None):
+    """Measures a trained preset's test metrics and writes its metadata, sample
+    picture and card. `train_preset` ends with it; called alone, it finishes the
+    checkpoint in `out_dir` (weights and training metadata written every epoch).
+
+    Returns:
+        The model and its metadata.
+    """
+    from . import zoo
+
+    out_dir = Path(out_dir)
+    if model is None:
+        model = zoo.load_preset_folder(out_dir)
+        metadata = json.loads((out_dir / zoo.METADATA_FILE).read_text())
+    preset = zoo.get_preset(name)
     metrics = evaluate_preset(name, data_dir=data_dir, model=model)
     examples = metrics.pop("examples")
-    command = TEST_COMMAND.format(name=name)
-    metadata = {
-        "preset": name,
-        "dataset": preset.dataset,
-        "train_split": f"{train_split} ({train_examples:,} images)",
-        "recipe": recipe | {"epochs": epochs, "batch_size": batch_size},
-        "train_command": f"keras-gen train {name}"
-        + ("" if "clustering" in recipe else f" --epochs {epochs}"),
-        "train_wall_time_s": round(wall, 1),
-        "train_images_per_s": round(len(history) * train_examples / wall),
-        "epochs_done": len(history),
-        "history": history,
+    metadata = dict(metadata) | {
         "metrics": {
             "split": f"test ({examples} images)",
-            "command": command,
+            "command": TEST_COMMAND.format(name=name),
             "values": metrics,
-        },
+        }
     }
     metadata = model.save_to_preset(out_dir, metadata)
     x = next(iter(_dataset(preset, "test", 16, data_dir, shuffle=False)))
+    x = x[0] if isinstance(x, tuple) else x
     from .plot import save_figure
 
     save_figure(out_dir / "samples.png", _panels(model, x.numpy()), ncols=4)

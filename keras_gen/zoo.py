@@ -200,22 +200,39 @@ def create_model(name, pretrained=False, **overrides):
             f"Preset {name!r} has no pretrained weights in {zoo_dir()}. "
             f"Presets with weights: {have}."
         )
+    return load_preset_folder(path, overrides, preset.model_class, name)
+
+
+def load_preset_folder(path, overrides=None, expected_class=None, name=None):
+    """Loads the model in a preset folder, its weights verified by sha256.
+
+    Args:
+        path: A folder written by `save_preset` (or a training checkpoint).
+        overrides: Constructor arguments that replace the saved ones.
+        expected_class: Raise `TypeError` unless the model is one of these.
+        name: Preset name, for messages.
+
+    Returns:
+        The model (not compiled).
+    """
+    path = Path(path)
+    overrides = dict(overrides or {})
     serialized = json.loads((path / CONFIG_FILE).read_text())
     serialized["config"] = serialized["config"] | overrides
     metadata = json.loads((path / METADATA_FILE).read_text())
     verify_weights(path / WEIGHTS_FILE, metadata["sha256"])
     model = keras.saving.deserialize_keras_object(serialized)
-    if not isinstance(model, preset.model_class):
+    if expected_class is not None and not isinstance(model, expected_class):
         raise TypeError(
             f"{path / CONFIG_FILE} holds a {type(model).__name__}, expected "
-            f"{preset.model_class.__name__}."
+            f"{expected_class.__name__}."
         )
     try:
         model.load_weights(path / WEIGHTS_FILE)
     except ValueError as err:
         raise ValueError(
-            f"The weights of {name!r} do not fit the model built with overrides "
-            f"{overrides}: {err}"
+            f"The weights of {name or str(path)!r} do not fit the model built with "
+            f"overrides {overrides}: {err}"
         ) from err
     return model
 

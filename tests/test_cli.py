@@ -121,3 +121,20 @@ def test_train_refuses_epochs_for_a_clustering_schedule(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "clustering schedule" in err and "pretrain_epochs" in err
     assert not (tmp_path / "x").exists()  # refused before any work
+
+
+def test_compile_preset_gives_each_player_its_optimizer_and_keeps_the_recipe():
+    import copy
+
+    from keras_gen import zoo
+    from keras_gen.cli import compile_preset
+
+    preset = zoo.get_preset("gan_mnist")
+    recipe = copy.deepcopy(preset.recipe)
+    model = zoo.create_model("gan_mnist", **preset.test_overrides)
+    compile_preset(model, recipe)
+    assert model.d_optimizer is not model.g_optimizer
+    assert recipe == preset.recipe  # deserializing did not rewrite the configs
+    json.dumps(recipe)
+    with pytest.raises(ValueError, match="missing \\['g_optimizer'\\]"):
+        compile_preset(model, {"optimizers": {"d_optimizer": "adam"}})

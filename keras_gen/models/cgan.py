@@ -187,9 +187,11 @@ zoo.register_preset(
         generator_units=(1200, 1200),
         discriminator_units=(240, 240),
         maxout_pieces=5,
+        generator_batch_norm=True,
+        noise="normal",
         seed=0,
     ),
-    description="Conditional GAN: the 2014 GAN's networks with a one-hot label fed "
+    description="Conditional GAN: the gan_mnist networks with a one-hot label fed "
     "to both.",
     dataset="mnist",
     recipe=dict(

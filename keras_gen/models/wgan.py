@@ -128,7 +128,7 @@ zoo.register_preset(
     "norm, 5 critic steps per generator step.",
     dataset="mnist",
     recipe=dict(
-        epochs=20,
+        epochs=30,
         batch_size=64,
         sample_metrics=["fid", "inception_score", "class_fractions"],
         optimizers={"d_optimizer": ADAM_WGAN, "g_optimizer": ADAM_WGAN},
