@@ -9,18 +9,28 @@ from . import toy as toy
 from . import zoo as zoo
 from .models.autoencoder import Autoencoder as Autoencoder
 from .models.base import GenerativeModel as GenerativeModel
+from .models.cgan import ConditionalGAN as ConditionalGAN
+from .models.classifier import Classifier as Classifier
 from .models.clustering import DeepClustering as DeepClustering
+from .models.dcgan import DCGAN as DCGAN
+from .models.gan import GAN as GAN
 from .models.regularized_ae import ContractiveAutoencoder as ContractiveAutoencoder
 from .models.regularized_ae import DenoisingAutoencoder as DenoisingAutoencoder
 from .models.regularized_ae import (
     StochasticContractiveAutoencoder as StochasticContractiveAutoencoder,
 )
 from .models.stacked import StackedAutoencoder as StackedAutoencoder
+from .models.wgan import WGANGP as WGANGP
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConditionalGAN",
+    "DCGAN",
+    "GAN",
+    "WGANGP",
     "Autoencoder",
+    "Classifier",
     "ContractiveAutoencoder",
     "DeepClustering",
     "DenoisingAutoencoder",

@@ -1,7 +1,10 @@
 """Evaluation metrics kept apart from models: clustering, ROC-AUC, Parzen windows.
 
 Clustering metrics compare predicted cluster ids with true labels; all three are
-invariant to renaming the clusters.
+invariant to renaming the clusters. Sample-quality metrics (Frechet distance,
+Inception Score, class fractions) come as `*_from_statistics`/`*_from_features`/
+`*_from_probs` functions on arrays, apart from the extractors that compute those
+with a domain classifier (the pretrained `mnist_classifier` by default).
 """
 
 import numpy as np
@@ -151,3 +154,371 @@ def select_parzen_sigma(samples, x_val, sigmas=None):
         float(s): float(parzen_log_likelihood(samples, x_val, s).mean()) for s in sigmas
     }
     return max(scores, key=scores.get), scores
+
+
+# -- sample quality on a domain classifier: FID, Inception Score, class fractions --
+
+CLASSIFIER_PRESET = "mnist_classifier"
+REFERENCE_STATS_FILE = "reference_stats.npz"
+_CACHE = {}
+
+
+def _statistics(mu, sigma, name):
+    mu = np.asarray(mu, np.float64)
+    sigma = np.asarray(sigma, np.float64)
+    if mu.ndim != 1 or sigma.shape != (mu.size, mu.size):
+        raise ValueError(
+            f"{name}: expected a mean of shape (d,) and a covariance of shape (d, d), "
+            f"got {mu.shape} and {sigma.shape}."
+        )
+    if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(sigma))):
+        raise ValueError(f"{name}: expected finite statistics, got NaN or inf.")
+    return mu, sigma
+
+
+def frechet_distance_from_statistics(mu1, sigma1, mu2, sigma2, eps=1e-6):
+    """Frechet distance between the Gaussians N(mu1, sigma1) and N(mu2, sigma2).
+
+    d^2 = ||mu1 - mu2||^2 + tr(sigma1 + sigma2 - 2 (sigma1 sigma2)^(1/2)).
+
+    The matrix square root is `scipy.linalg.sqrtm`. When the product is near
+    singular (fewer examples than feature dimensions) and the root comes out
+    non-finite or inaccurate, `eps` is added to both diagonals; round-off leaves
+    a small imaginary part, which is dropped.
+
+    Args:
+        mu1: Mean `(d,)` of the first set.
+        sigma1: Covariance `(d, d)` of the first set.
+        mu2: Mean `(d,)` of the second set.
+        sigma2: Covariance `(d, d)` of the second set.
+        eps: Diagonal offset used when the product is near singular.
+
+    Returns:
+        The squared distance as a float >= 0 (in feature units squared).
+
+    Example:
+        >>> frechet_distance_from_statistics(np.zeros(2), np.eye(2), np.ones(2),
+        ...                                  np.eye(2))
+        2.0
+
+    Reference:
+        Dowson & Landau, "The Frechet distance between multivariate normal
+        distributions", J. Multivariate Analysis 1982; Heusel et al., "GANs trained
+        by a two time-scale update rule converge to a local Nash equilibrium",
+        NeurIPS 2017 (FID).
+    """
+    import warnings
+
+    from scipy import linalg
+
+    mu1, sigma1 = _statistics(mu1, sigma1, "frechet_distance (first set)")
+    mu2, sigma2 = _statistics(mu2, sigma2, "frechet_distance (second set)")
+    if mu1.size != mu2.size:
+        raise ValueError(
+            f"frechet_distance: both sets need the same feature dimension, got "
+            f"{mu1.size} and {mu2.size}."
+        )
+    product = sigma1 @ sigma2
+    with warnings.catch_warnings():
+        # A singular product is handled below, by the offset.
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        root = linalg.sqrtm(product)
+    error = np.linalg.norm(root @ root - product) / max(np.linalg.norm(product), 1e-30)
+    if not np.all(np.isfinite(root)) or error > 1e-3:
+        # A singular product has no stable root: move it off zero.
+        offset = eps * np.eye(mu1.size)
+        root = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
+    if np.iscomplexobj(root):
+        imaginary = np.max(np.abs(np.diagonal(root).imag))
+        if imaginary > 1e-3 * max(1.0, np.max(np.abs(np.diagonal(root).real))):
+            raise ValueError(
+                f"frechet_distance: the matrix square root has an imaginary part of "
+                f"{imaginary:.3g}; expected round-off only. Are both covariances "
+                "positive semi-definite?"
+            )
+        root = root.real
+    diff = mu1 - mu2
+    value = diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(root)
+    # Identical sets give a round-off value a hair below zero.
+    return float(max(value, 0.0))
+
+
+def _features(f, name):
+    f = np.asarray(f, np.float64)
+    if f.ndim != 2 or f.shape[0] < 2:
+        raise ValueError(
+            f"{name}: expected features of shape (n >= 2, d), got shape {f.shape}."
+        )
+    if not np.all(np.isfinite(f)):
+        raise ValueError(f"{name}: expected finite features, got NaN or inf.")
+    return f
+
+
+def feature_statistics(features):
+    """Mean `(d,)` and covariance `(d, d)` (float64, unbiased) of `[n, d]` features."""
+    f = _features(features, "feature_statistics")
+    return f.mean(0), np.cov(f, rowvar=False).reshape(f.shape[1], f.shape[1])
+
+
+def frechet_distance_from_features(f1, f2, eps=1e-6):
+    """Frechet distance between Gaussians fitted to two feature sets `[n, d]`.
+
+    Args:
+        f1: Features of the first set, `[n1, d]`.
+        f2: Features of the second set, `[n2, d]`.
+        eps: See `frechet_distance_from_statistics`.
+
+    Returns:
+        The squared distance as a float. It is biased upwards for small n (use
+        the same n when comparing models; 10,000 is customary).
+    """
+    f1 = _features(f1, "frechet_distance_from_features (f1)")
+    f2 = _features(f2, "frechet_distance_from_features (f2)")
+    if f1.shape[1] != f2.shape[1]:
+        raise ValueError(
+            f"frechet_distance_from_features: f1 and f2 need the same feature "
+            f"dimension, got {f1.shape[1]} and {f2.shape[1]}."
+        )
+    return frechet_distance_from_statistics(
+        *feature_statistics(f1), *feature_statistics(f2), eps=eps
+    )
+
+
+def _probabilities(probs, name, atol=1e-3):
+    p = np.asarray(probs, np.float64)
+    if p.ndim != 2 or p.shape[0] < 1 or p.shape[1] < 2:
+        raise ValueError(
+            f"{name}: expected class probabilities of shape (n >= 1, classes >= 2), "
+            f"got shape {p.shape}."
+        )
+    if not np.all(np.isfinite(p)) or p.min() < 0:
+        raise ValueError(
+            f"{name}: expected probabilities >= 0, got values down to {np.min(p)!r} "
+            "(pass probabilities, not logits)."
+        )
+    sums = p.sum(1)
+    worst = int(np.argmax(np.abs(sums - 1)))
+    if abs(sums[worst] - 1) > atol:
+        raise ValueError(
+            f"{name}: expected each row to sum to 1, got {sums[worst]:.6g} in row "
+            f"{worst} (pass probabilities, not logits)."
+        )
+    return p
+
+
+def inception_score_from_probs(probs, splits=10):
+    """Inception Score exp(E_x KL(p(y|x) || p(y))) of class probabilities.
+
+    The examples are cut into `splits` consecutive parts; each part's score uses
+    its own marginal p(y). It ranges from 1 (every example gets the same
+    distribution) to the number of classes K (confident, classes used equally).
+
+    Args:
+        probs: `[n, K]` class probabilities, rows summing to 1.
+        splits: Number of parts, 1 <= splits <= n.
+
+    Returns:
+        `(mean, std)` of the per-part scores.
+
+    Example:
+        >>> inception_score_from_probs(np.eye(10), splits=1)
+        (10.0, 0.0)
+
+    Reference:
+        Salimans et al., "Improved techniques for training GANs", NeurIPS 2016.
+    """
+    p = _probabilities(probs, "inception_score_from_probs")
+    if (
+        isinstance(splits, bool)
+        or not isinstance(splits, int | np.integer)
+        or not 1 <= splits <= len(p)
+    ):
+        raise ValueError(
+            f"inception_score_from_probs: splits must be an integer in [1, {len(p)}] "
+            f"(the number of examples), got {splits!r}."
+        )
+    scores = []
+    for part in np.array_split(p, int(splits)):
+        marginal = part.mean(0, keepdims=True)
+        # 0 log 0 = 0: classes with no mass add nothing to the divergence.
+        terms = np.where(
+            part > 0, part * (np.log(np.where(part > 0, part, 1)) - np.log(marginal)), 0
+        )
+        scores.append(np.exp(terms.sum(1).mean()))
+    return float(np.mean(scores)), float(np.std(scores))
+
+
+def class_fractions_from_probs(probs):
+    """Fraction of examples whose most probable class is each class, `[K]`.
+
+    A generator that covers the classes as the data does gives about 1/K each
+    on MNIST; a collapsed one puts most of the mass on few classes.
+    """
+    p = _probabilities(probs, "class_fractions_from_probs")
+    return np.bincount(p.argmax(1), minlength=p.shape[1]) / len(p)
+
+
+# Extractors: the pretrained `mnist_classifier` preset unless a classifier is given.
+
+
+def load_classifier():
+    """The pretrained `mnist_classifier` preset, loaded once per process."""
+    if "classifier" not in _CACHE:
+        from . import zoo
+
+        _CACHE["classifier"] = zoo.create_model(CLASSIFIER_PRESET, pretrained=True)
+    return _CACHE["classifier"]
+
+
+def _default(classifier):
+    return load_classifier() if classifier is None else classifier
+
+
+def _weights_sha256():
+    from . import zoo
+
+    return zoo.read_metadata(CLASSIFIER_PRESET).get("sha256")
+
+
+def write_reference_statistics(classifier, path, images=None, data_dir=None):
+    """Writes the feature mean and covariance of reference images to an .npz file.
+
+    The shipped `zoo/mnist_classifier/reference_stats.npz` holds the statistics of
+    the pretrained classifier's features over the 10,000 MNIST test images; it must
+    be rewritten whenever the weights change (`frechet_distance` checks the
+    weights' sha256 recorded in it).
+
+    Args:
+        classifier: A `keras_gen.Classifier`.
+        path: The `.npz` file, or a preset folder (then `reference_stats.npz` in
+            it, recording the sha256 of the folder's `model.weights.h5`).
+        images: Reference images in [0, 1]; default the MNIST test split.
+        data_dir: TFDS data dir of the prepared MNIST.
+
+    Returns:
+        The path written.
+    """
+    from pathlib import Path
+
+    from . import zoo
+
+    path = Path(path)
+    folder = path if path.suffix != ".npz" else None
+    if folder is not None:
+        path = folder / REFERENCE_STATS_FILE
+    if images is None:
+        from . import data
+
+        images, _ = data.load_numpy("mnist", "test", data_dir=data_dir)
+        images = images.astype("float32") / 255.0
+        source = "mnist test"
+    else:
+        source = "images"
+    mu, sigma = feature_statistics(classifier.features(images))
+    sha = ""
+    if folder is not None and (folder / zoo.WEIGHTS_FILE).is_file():
+        sha = zoo.sha256(folder / zoo.WEIGHTS_FILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        path,
+        mu=mu,
+        sigma=sigma,
+        examples=len(images),
+        source=source,
+        weights_sha256=sha,
+    )
+    return path
+
+
+def reference_statistics(name="mnist_test"):
+    """`(mu, sigma)` shipped with the pretrained classifier for `name`.
+
+    Raises:
+        ValueError: Unknown name, or statistics written for other weights.
+        FileNotFoundError: The preset has no statistics file.
+    """
+    from . import zoo
+
+    if name != "mnist_test":
+        raise ValueError(
+            f"reference must be 'mnist_test', images or (mu, sigma), got {name!r}."
+        )
+    folder = zoo.preset_dir(CLASSIFIER_PRESET)
+    path = None if folder is None else folder / REFERENCE_STATS_FILE
+    if path is None or not path.is_file():
+        raise FileNotFoundError(
+            f"No reference statistics for {CLASSIFIER_PRESET} ({path}); write them "
+            "with keras_gen.metrics.write_reference_statistics(classifier, folder)."
+        )
+    key = ("stats", str(path))
+    if key not in _CACHE:
+        with np.load(path) as stats:
+            recorded = str(stats["weights_sha256"])
+            if recorded and recorded != _weights_sha256():
+                raise ValueError(
+                    f"{path} was computed with weights of sha256 {recorded}, but "
+                    f"the preset's weights have sha256 {_weights_sha256()}; "
+                    "rewrite it with write_reference_statistics."
+                )
+            _CACHE[key] = (stats["mu"].copy(), stats["sigma"].copy())
+    return _CACHE[key]
+
+
+def frechet_distance(images, reference="mnist_test", classifier=None):
+    """FID-style Frechet distance of images in a domain classifier's feature space.
+
+    Features are the classifier's penultimate activations (the pretrained
+    `mnist_classifier` by default), so values are comparable only between runs
+    with the same classifier and the same number of images (10,000 customary).
+
+    Args:
+        images: Images `[n, 28, 28, 1]` in [0, 1] (e.g. generator samples).
+        reference: `"mnist_test"` (shipped statistics of the 10,000 test images,
+            default classifier only), reference images, or a `(mu, sigma)` pair.
+        classifier: A `keras_gen.Classifier`; default the pretrained preset.
+
+    Returns:
+        The squared Frechet distance (float).
+
+    Example:
+        >>> keras_gen.metrics.frechet_distance(gan.sample(10000).numpy())
+
+    Reference:
+        Heusel et al., "GANs trained by a two time-scale update rule converge to a
+        local Nash equilibrium", NeurIPS 2017.
+    """
+    if isinstance(reference, str):
+        if classifier is not None and classifier is not _CACHE.get("classifier"):
+            raise ValueError(
+                f"reference={reference!r} holds statistics of the pretrained "
+                f"{CLASSIFIER_PRESET}; with another classifier pass reference "
+                "images or (mu, sigma) of its own features."
+            )
+        mu2, sigma2 = reference_statistics(reference)
+    classifier = _default(classifier)
+    if isinstance(reference, tuple) and len(reference) == 2:
+        mu2, sigma2 = reference
+    elif not isinstance(reference, str):
+        if np.ndim(reference) < 3:
+            raise ValueError(
+                "reference must be 'mnist_test', images [n, H, W, C] or (mu, sigma), "
+                f"got {type(reference).__name__} of shape {np.shape(reference)}."
+            )
+        mu2, sigma2 = feature_statistics(classifier.features(reference))
+    mu1, sigma1 = feature_statistics(classifier.features(images))
+    return frechet_distance_from_statistics(mu1, sigma1, mu2, sigma2)
+
+
+def inception_score(images, classifier=None, splits=10):
+    """Inception Score of images under a domain classifier (default the pretrained
+    `mnist_classifier`): `(mean, std)` over `splits`; see
+    `inception_score_from_probs`. At most 10 on MNIST."""
+    classifier = _default(classifier)
+    return inception_score_from_probs(classifier.predict_proba(images), splits)
+
+
+def class_fractions(images, classifier=None):
+    """Fraction of images the classifier (default the pretrained `mnist_classifier`)
+    assigns to each class, `[num_classes]`."""
+    classifier = _default(classifier)
+    return class_fractions_from_probs(classifier.predict_proba(images))

@@ -29,3 +29,115 @@ def test_parzen_approaches_the_true_density_and_picks_a_sensible_sigma():
         metrics.parzen_log_likelihood(samples, x_test, 0.0)
     with pytest.raises(ValueError, match="same size per example, got 2 and 3"):
         metrics.parzen_log_likelihood(samples, np.zeros((1, 3)), 0.5)
+
+
+# -- FID, Inception Score, class fractions --------------------------------------
+
+
+def test_fid_of_a_feature_set_with_itself_is_zero():
+    f = np.random.default_rng(0).normal(size=(500, 16))
+    assert metrics.frechet_distance_from_features(f, f) == pytest.approx(0, abs=1e-6)
+
+
+def test_fid_matches_the_closed_form_for_diagonal_gaussians():
+    rng = np.random.default_rng(1)
+    mu1, mu2 = rng.normal(size=6), rng.normal(size=6)
+    v1, v2 = rng.uniform(0.2, 3, 6), rng.uniform(0.2, 3, 6)
+    expected = ((mu1 - mu2) ** 2).sum() + (v1 + v2 - 2 * np.sqrt(v1 * v2)).sum()
+    fid = metrics.frechet_distance_from_statistics(mu1, np.diag(v1), mu2, np.diag(v2))
+    assert fid == pytest.approx(expected, rel=1e-9)
+    # From samples the estimate converges to the same value.
+    f1 = mu1 + np.sqrt(v1) * rng.normal(size=(100_000, 6))
+    f2 = mu2 + np.sqrt(v2) * rng.normal(size=(100_000, 6))
+    assert metrics.frechet_distance_from_features(f1, f2) == pytest.approx(
+        expected, rel=0.02
+    )
+
+
+def test_fid_grows_with_a_mean_shift():
+    f = np.random.default_rng(2).normal(size=(2000, 8))
+    fids = [metrics.frechet_distance_from_features(f, f + s) for s in (0.1, 0.5, 1, 2)]
+    assert fids == sorted(fids) and fids[0] > 0
+    # A pure shift s on all 8 axes changes only the mean term, by 8 s^2.
+    np.testing.assert_allclose(fids, [8 * s**2 for s in (0.1, 0.5, 1, 2)], rtol=1e-6)
+
+
+def test_fid_survives_fewer_examples_than_dimensions():
+    rng = np.random.default_rng(3)
+    f1, f2 = rng.normal(size=(5, 20)), rng.normal(size=(6, 20))
+    fid = metrics.frechet_distance_from_features(f1, f2)
+    assert np.isfinite(fid) and fid > 0
+    assert metrics.frechet_distance_from_features(f1, f1) == pytest.approx(0, abs=1e-3)
+
+
+def test_fid_validation_names_expected_and_got():
+    f = np.zeros((10, 3))
+    with pytest.raises(ValueError, match="same feature dimension, got 3 and 4"):
+        metrics.frechet_distance_from_features(f, np.zeros((10, 4)))
+    with pytest.raises(ValueError, match=r"shape \(n >= 2, d\), got shape \(10,\)"):
+        metrics.frechet_distance_from_features(np.zeros(10), f)
+    with pytest.raises(ValueError, match=r"\(d, d\), got \(3,\) and \(2, 2\)"):
+        metrics.frechet_distance_from_statistics(np.zeros(3), np.eye(2), np.zeros(3), 1)
+    with pytest.raises(ValueError, match="finite"):
+        metrics.frechet_distance_from_features(f, np.full((10, 3), np.nan))
+
+
+def test_inception_score_of_confident_uniform_probs_is_the_class_count():
+    probs = np.tile(np.eye(10), (20, 1))  # every split sees each class twice
+    mean, std = metrics.inception_score_from_probs(probs, splits=10)
+    assert mean == pytest.approx(10.0) and std == pytest.approx(0.0, abs=1e-12)
+    assert metrics.inception_score_from_probs(np.eye(4), splits=1)[0] == 4.0
+
+
+def test_inception_score_of_identical_probs_is_one():
+    probs = np.tile([0.1, 0.6, 0.3], (50, 1))
+    assert metrics.inception_score_from_probs(probs, 5) == pytest.approx((1.0, 0.0))
+
+
+def test_inception_score_matches_a_hand_computation():
+    probs = np.array([[1.0, 0.0], [0.5, 0.5]])
+    marginal = np.array([0.75, 0.25])
+    kl = [np.log(1 / 0.75), (0.5 * np.log(0.5 / marginal)).sum()]
+    mean, _ = metrics.inception_score_from_probs(probs, splits=1)
+    assert mean == pytest.approx(np.exp(np.mean(kl)))
+
+
+def test_probability_validation_names_expected_and_got():
+    with pytest.raises(ValueError, match="sum to 1, got 2 in row 1"):
+        metrics.inception_score_from_probs([[0.5, 0.5], [1.0, 1.0]], 1)
+    with pytest.raises(ValueError, match="not logits"):
+        metrics.class_fractions_from_probs([[2.0, -1.0]])
+    with pytest.raises(ValueError, match=r"got shape \(4,\)"):
+        metrics.class_fractions_from_probs([0.25] * 4)
+    with pytest.raises(ValueError, match=r"splits must be an integer in \[1, 2\]"):
+        metrics.inception_score_from_probs(np.eye(2), splits=3)
+
+
+def test_class_fractions_count_the_argmax():
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.6, 0.3, 0.1], [0.9, 0, 0.1]])
+    np.testing.assert_allclose(
+        metrics.class_fractions_from_probs(probs), [0.75, 0.25, 0]
+    )
+
+
+def test_extractors_use_the_given_classifier(tmp_path):
+    from keras_gen import Classifier
+
+    clf = Classifier(filters=(4,), dense_units=8, seed=0)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (64, 28, 28, 1)).astype("float32")
+    assert metrics.frechet_distance(x, reference=x, classifier=clf) < 1e-3
+    shifted = np.clip(x * 0.3, 0, 1)
+    assert metrics.frechet_distance(shifted, reference=x, classifier=clf) > 1e-3
+    mean, std = metrics.inception_score(x, classifier=clf, splits=4)
+    assert 1.0 <= mean <= 10.0 and std >= 0
+    fractions = metrics.class_fractions(x, classifier=clf)
+    assert fractions.shape == (10,) and fractions.sum() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="pass reference images or"):
+        metrics.frechet_distance(x, reference="mnist_test", classifier=clf)
+    # Written statistics serve as a (mu, sigma) reference.
+    path = metrics.write_reference_statistics(clf, tmp_path / "stats.npz", images=x)
+    with np.load(path) as stats:
+        reference = (stats["mu"], stats["sigma"])
+        assert int(stats["examples"]) == 64
+    assert metrics.frechet_distance(x, reference, classifier=clf) < 1e-3

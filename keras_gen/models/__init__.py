@@ -2,16 +2,26 @@
 
 from .autoencoder import Autoencoder as Autoencoder
 from .base import GenerativeModel as GenerativeModel
+from .cgan import ConditionalGAN as ConditionalGAN
+from .classifier import Classifier as Classifier
 from .clustering import DeepClustering as DeepClustering
+from .dcgan import DCGAN as DCGAN
+from .gan import GAN as GAN
 from .regularized_ae import ContractiveAutoencoder as ContractiveAutoencoder
 from .regularized_ae import DenoisingAutoencoder as DenoisingAutoencoder
 from .regularized_ae import (
     StochasticContractiveAutoencoder as StochasticContractiveAutoencoder,
 )
 from .stacked import StackedAutoencoder as StackedAutoencoder
+from .wgan import WGANGP as WGANGP
 
 __all__ = [
+    "ConditionalGAN",
+    "DCGAN",
+    "GAN",
+    "WGANGP",
     "Autoencoder",
+    "Classifier",
     "ContractiveAutoencoder",
     "DeepClustering",
     "DenoisingAutoencoder",

@@ -1,0 +1,146 @@
+"""The domain classifier: losses, label validation, verbs, and the shipped preset."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_gen import Classifier, metrics, zoo
+from keras_gen.cli import evaluate_preset
+
+
+def _small(**kwargs):
+    return Classifier(filters=(4,), dense_units=8, seed=0, **kwargs)
+
+
+def _rand(n=8, seed=0):
+    return np.random.default_rng(seed).uniform(0, 1, (n, 28, 28, 1)).astype("float32")
+
+
+def test_call_gives_logits_and_verbs_agree_with_them():
+    model = _small()
+    x = _rand(7)
+    logits = model(x).numpy()
+    assert logits.shape == (7, 10)
+    proba = model.predict_proba(x)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(proba, tf.nn.softmax(logits).numpy(), atol=1e-6)
+    np.testing.assert_array_equal(model.predict_classes(x), logits.argmax(1))
+    features = model.features(x)
+    assert features.shape == (7, model.feature_dim) == (7, 8)
+    assert features.min() >= 0  # after the ReLU
+    # Batching does not change the result.
+    np.testing.assert_allclose(model.features(x, batch_size=3), features, atol=1e-6)
+
+
+def test_losses_are_per_example_cross_entropy_and_hits():
+    model = _small()
+    x, y = _rand(6), np.array([0, 1, 2, 3, 4, 5])
+    terms = model.compute_losses(x, y)
+    log_p = tf.nn.log_softmax(model(x)).numpy()
+    np.testing.assert_allclose(terms["loss"], -log_p[np.arange(6), y], rtol=1e-5)
+    np.testing.assert_array_equal(terms["accuracy"], (log_p.argmax(1) == y) * 1.0)
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (None, "got y=None"),
+        (np.full(8, 10), r"\[0, 10\), got 10"),
+        (np.full(8, -1), r"\[0, 10\), got -1"),
+        (np.full(8, 1.5), r"\[0, 10\), got 1.5"),
+        (np.zeros((8, 1), "int64"), r"shape \(batch,\).*got shape \([48], 1\)"),
+        (np.zeros(5, "int64"), "one label per image"),
+    ],
+)
+def test_bad_labels_are_refused_before_any_weight_changes(labels, message):
+    model = _small()
+    model.compile(keras.optimizers.Adam(1e-3))
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ValueError, match=message):
+        model.fit(_rand(), labels, epochs=1, verbose=0)
+    if labels is not None and len(labels) == 8:
+        ds = tf.data.Dataset.from_tensor_slices((_rand(), labels)).batch(4)
+        with pytest.raises(ValueError, match=message):
+            model.fit(ds, epochs=1, verbose=0)
+    for u, v in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_dataset_without_labels_is_refused():
+    model = _small()
+    model.compile(keras.optimizers.Adam(1e-3))
+    ds = tf.data.Dataset.from_tensor_slices(_rand()).batch(4)
+    with pytest.raises(ValueError, match=r"dataset of \(x, y\) batches"):
+        model.fit(ds, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="expected labels y"):
+        model.compute_losses(_rand(), None)
+    with pytest.raises(ValueError, match=r"expected \(x, y\) batches"):
+        model.evaluate_metrics(ds)
+
+
+def test_images_outside_unit_range_are_refused():
+    with pytest.raises(ValueError, match=r"values in \[0.0, 1.0\]"):
+        _small().features(_rand() * 2 - 1)
+
+
+def test_evaluate_metrics_averages_per_example_terms():
+    model = _small()
+    x, y = _rand(10), np.arange(10) % 10
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
+    result = model.evaluate_metrics(ds)
+    terms = model.compute_losses(x, y)
+    assert result["examples"] == 10
+    assert result["loss"] == pytest.approx(float(np.mean(terms["loss"])), rel=1e-5)
+    assert result["accuracy"] == pytest.approx(float(np.mean(terms["accuracy"])))
+
+
+def test_training_with_augmentation_fits_a_small_labelled_set():
+    model = _small(max_shift=1, max_rotation=5.0)
+    rng = np.random.default_rng(0)
+    # Two classes that differ in overall brightness survive shifts and rotations.
+    y = np.arange(64) % 2
+    x = (rng.uniform(0, 0.3, (64, 28, 28, 1)) + 0.6 * y[:, None, None, None]).astype(
+        "float32"
+    )
+    model.compile(keras.optimizers.Adam(1e-2))
+    history = model.fit(x, y, batch_size=16, epochs=5, verbose=0)
+    assert history.history["accuracy"][-1] > 0.9
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_bad_constructor_arguments_are_refused():
+    with pytest.raises(ValueError, match=r"max_rotation must be in \[0, 180\]"):
+        Classifier(max_rotation=200.0)
+    with pytest.raises(ValueError, match="num_classes must be an integer >= 2"):
+        Classifier(num_classes=1)
+
+
+# -- the shipped preset --------------------------------------------------------
+
+
+def test_shipped_classifier_reproduces_its_card_accuracy(mnist):
+    meta = zoo.read_metadata("mnist_classifier")
+    card = meta["metrics"]["values"]
+    assert meta["metrics"]["split"] == "test (10000 images)"
+    assert card["accuracy"] >= 0.993
+    measured = evaluate_preset("mnist_classifier", limit=2000, data_dir=mnist)
+    assert measured["examples"] == 2000
+    # The first 2,000 test digits are a little easier than the whole split.
+    assert measured["accuracy"] == pytest.approx(card["accuracy"], abs=0.006)
+
+
+def test_shipped_reference_statistics_match_the_test_images(mnist_test_arrays):
+    x, y = mnist_test_arrays
+    mu, sigma = metrics.reference_statistics("mnist_test")
+    clf = metrics.load_classifier()
+    assert mu.shape == (clf.feature_dim,)
+    assert sigma.shape == (clf.feature_dim, clf.feature_dim)
+    np.testing.assert_allclose(clf.features(x[:2000]).mean(0), mu, atol=0.1 * mu.std())
+    real = metrics.frechet_distance(x[:2000])
+    noise = metrics.frechet_distance(_rand(2000))
+    assert real < 0.05 * noise
+    score, _ = metrics.inception_score(x[:2000])
+    assert 9.0 < score <= 10.0
+    fractions = metrics.class_fractions(x[:2000])
+    np.testing.assert_allclose(fractions, np.bincount(y[:2000]) / 2000, atol=0.005)
