@@ -3,6 +3,7 @@
 from . import data as data
 from . import distribute as distribute
 from . import divergences as divergences
+from . import layers as layers
 from . import losses as losses
 from . import metrics as metrics
 from . import toy as toy
@@ -40,6 +41,7 @@ __all__ = [
     "data",
     "distribute",
     "divergences",
+    "layers",
     "losses",
     "metrics",
     "toy",

@@ -32,7 +32,11 @@ def _panels(model, x):
     if hasattr(model, "reconstruct"):
         panels["reconstructions"] = model.reconstruct(x).numpy()
     try:
-        panels["samples"] = model.sample(len(x)).numpy()
+        if getattr(model, "conditional", False):
+            labels = np.arange(len(x)) % model.num_classes
+            panels["samples, labels 0-9 in turn"] = model.sample(len(x), labels).numpy()
+        else:
+            panels["samples"] = model.sample(len(x)).numpy()
     except NotImplementedError:
         pass
     return panels
@@ -88,7 +92,8 @@ def evaluate_preset(
 def compile_preset(model, recipe, steps_per_execution=1):
     """Compiles a model with its recipe's optimizers.
 
-    A model with one optimizer gets Adam at `recipe["learning_rate"]`; a model with
+    A model with one optimizer gets `recipe["optimizer"]` (a Keras optimizer
+    config) or else Adam at `recipe["learning_rate"]`; a model with
     several (`optimizer_names`, e.g. a GAN's `d_optimizer` and `g_optimizer`) gets
     each from `recipe["optimizers"][name]`, a Keras optimizer config such as
     `{"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}`.
@@ -96,7 +101,11 @@ def compile_preset(model, recipe, steps_per_execution=1):
     import keras
 
     names = model.optimizer_names
-    if names == ("optimizer",):
+    if names == ("optimizer",) and "optimizer" in recipe:
+        optimizers = {
+            "optimizer": keras.optimizers.get(copy.deepcopy(recipe["optimizer"]))
+        }
+    elif names == ("optimizer",):
         optimizers = {
             "optimizer": keras.optimizers.Adam(recipe.get("learning_rate", 1e-3))
         }
@@ -336,6 +345,7 @@ def write_card(name, path):
         "",
         "```python",
         "import keras_gen",
+        "",
         f'model = keras_gen.zoo.create_model("{name}", pretrained=True)',
         "```",
         "",
@@ -350,6 +360,15 @@ def write_card(name, path):
             "",
             "The 10,000 test digits in the learned 2-D code, coloured by label, beside "
             "their projection on the first two principal components.",
+            "",
+        ]
+    if (path / "reference_stats.npz").is_file():
+        lines += [
+            "`reference_stats.npz` holds the mean and covariance of this model's "
+            "penultimate features over the 10,000 MNIST test images, the reference "
+            "of `keras_gen.metrics.frechet_distance`; it was written by "
+            "`keras_gen.metrics.write_reference_statistics(model, folder)` and "
+            "records the sha256 of the weights it belongs to.",
             "",
         ]
     lines += [

@@ -96,17 +96,18 @@ def test_evaluate_metrics_averages_per_example_terms():
 
 
 def test_training_with_augmentation_fits_a_small_labelled_set():
-    model = _small(max_shift=1, max_rotation=5.0)
+    model = Classifier(
+        filters=(4,), dense_units=16, dropout=0.0, max_shift=1, max_rotation=5.0
+    )
+    keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     # Two classes that differ in overall brightness survive shifts and rotations.
-    y = np.arange(64) % 2
-    x = (rng.uniform(0, 0.3, (64, 28, 28, 1)) + 0.6 * y[:, None, None, None]).astype(
-        "float32"
-    )
-    model.compile(keras.optimizers.Adam(1e-2))
-    history = model.fit(x, y, batch_size=16, epochs=5, verbose=0)
-    assert history.history["accuracy"][-1] > 0.9
-    assert history.history["loss"][-1] < history.history["loss"][0]
+    y = np.arange(128) % 2
+    x = rng.uniform(0, 0.3, (128, 28, 28, 1)) + 0.6 * y[:, None, None, None]
+    model.compile(keras.optimizers.Adam(3e-3))
+    history = model.fit(x.astype("float32"), y, batch_size=16, epochs=6, verbose=0)
+    assert history.history["loss"][-1] < 0.1 * history.history["loss"][0]
+    assert np.mean(model.predict_classes(x.astype("float32")) == y) == 1.0
 
 
 def test_bad_constructor_arguments_are_refused():
@@ -136,7 +137,10 @@ def test_shipped_reference_statistics_match_the_test_images(mnist_test_arrays):
     clf = metrics.load_classifier()
     assert mu.shape == (clf.feature_dim,)
     assert sigma.shape == (clf.feature_dim, clf.feature_dim)
-    np.testing.assert_allclose(clf.features(x[:2000]).mean(0), mu, atol=0.1 * mu.std())
+    # The shipped statistics are those of these weights on all 10,000 test images.
+    features = np.asarray(clf.features(x), np.float64)
+    np.testing.assert_allclose(features.mean(0), mu, atol=1e-4)
+    np.testing.assert_allclose(np.cov(features, rowvar=False), sigma, atol=1e-4)
     real = metrics.frechet_distance(x[:2000])
     noise = metrics.frechet_distance(_rand(2000))
     assert real < 0.05 * noise

@@ -87,3 +87,21 @@ def test_wheel_loads_pretrained_preset_in_an_empty_directory(tmp_path, mnist):
     assert "ae_mnist" in result["listed"]
     card = json.loads((ROOT / "zoo" / "ae_mnist" / "metadata.json").read_text())
     assert result["bce"] == pytest.approx(card["metrics"]["values"]["bce"], rel=0.08)
+
+
+def test_gan_presets_load_in_a_fresh_process():
+    # Custom layers (Maxout) must be registered by `import keras_gen` alone.
+    import subprocess
+    import sys
+
+    code = (
+        "import keras_gen\n"
+        "for name in ('gan_mnist', 'cgan_mnist'):\n"
+        "    keras_gen.zoo.create_model(name, pretrained=True)\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("ok")

@@ -112,6 +112,9 @@ def test_shipped_preset_reproduces_its_card(name, mnist):
             # std / sqrt(n): 2,000 test images against the card's 10,000.
             scaled = measured[key] * np.sqrt(2000 / 10000)
             assert scaled == pytest.approx(value, rel=0.2), key
+        elif key == "loss" and meta["class"] == "Classifier":
+            # Cross-entropy of a 99.5 % classifier: a few errors dominate a subset.
+            assert measured[key] == pytest.approx(value, abs=0.01), key
         elif key in ("accuracy", "nmi", "ari"):
             # Scores of a 2,000-image subset against the 10,000 the card used.
             assert measured[key] == pytest.approx(value, abs=0.04), key

@@ -11,6 +11,8 @@ import math
 import keras
 from keras import layers
 
+from ..layers import Maxout
+
 
 def _shape(value, name):
     try:
@@ -302,8 +304,6 @@ def gan_mlp_discriminator(
     Returns:
         A functional `keras.Model`: `x` (or `[x, labels]`) to logits `[B, 1]`.
     """
-    from ..layers import Maxout
-
     x = keras.Input(_shape(input_shape, "input_shape"), name="x")
     inputs, h = x, layers.Flatten()(x)
     if num_classes:
