@@ -349,11 +349,24 @@ def write_card(name, path):
         f'model = keras_gen.zoo.create_model("{name}", pretrained=True)',
         "```",
         "",
-        "![test images, reconstructions and samples](samples.png)",
-        "",
-        "Samples: " + (preset.model_class.sample.__doc__ or "").strip().splitlines()[0],
-        "",
     ]
+    from .models.base import GenerativeModel
+
+    if preset.model_class.sample is GenerativeModel.sample:
+        lines += ["![test images](samples.png)", ""]
+    else:
+        shown = (
+            "test images, reconstructions and samples"
+            if hasattr(preset.model_class, "reconstruct")
+            else "test images and samples"
+        )
+        lines += [
+            f"![{shown}](samples.png)",
+            "",
+            "Samples: "
+            + (preset.model_class.sample.__doc__ or "").strip().splitlines()[0],
+            "",
+        ]
     if (path / "latent.png").is_file():
         lines += [
             "![MNIST test set in the 2-D code space and in PCA to 2-D](latent.png)",

@@ -127,7 +127,7 @@ class GenerativeModel(keras.Model):
             if x.min() < lo or x.max() > hi:
                 raise ValueError(
                     f"{type(self).__name__}.{where} expected values in [{lo}, {hi}] "
-                    f"(the likelihood needs it), got values in [{x.min()}, "
+                    f"(the model's input range), got values in [{x.min()}, "
                     f"{x.max()}]. Scale images to [0, 1] first."
                 )
 
