@@ -1,5 +1,6 @@
 """The benchmark scripts run end to end (on tiny settings)."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -47,3 +48,71 @@ def test_readme_shows_the_committed_cae_table():
     readme = (ROOT / "README.md").read_text()
     for row in rows:
         assert row in readme, f"README lacks the measured row {row!r}"
+
+
+def _benchmark_module(name):
+    """Imports benchmarks/<name>.py (a script folder, not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        f"benchmark_{name}", ROOT / "benchmarks" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_mode_collapse_quick_run_writes_one_row_per_variant(tmp_path):
+    bench = _benchmark_module("mode_collapse")
+    out = tmp_path / "mode_collapse.md"
+    rows = bench.main(["--quick", "--out", str(out)])
+    text = out.read_text()
+    assert "Command: `python benchmarks/mode_collapse.py --quick" in text
+    assert "s wall time" in text
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    assert lines[0].startswith("| variant |")
+    table = [line.split("|")[1:-1] for line in lines[1:]]
+    assert [cells[0].strip() for cells in table] == [
+        variant.label for variant in bench.VARIANTS.values()
+    ]
+    for cells in table:
+        modes, modes_std = (float(v) for v in cells[2].split("+-"))
+        quality, quality_std = (float(v) for v in cells[4].split("+-"))
+        assert 0 <= modes <= 8 and modes_std == 0  # one seed in quick mode
+        assert 0 <= quality <= 100 and quality_std == 0
+    assert len(rows) == len(bench.VARIANTS)
+    k_steps = {"d_steps_5": 5, "wgan_gp": 5, "wgan_gp_lr": 5}
+    for row, cells in zip(rows, table, strict=True):
+        (run,) = row["runs"]
+        assert 0 <= run["modes_covered"] <= 8
+        assert 0 <= run["high_quality"] <= 1
+        assert run["d_steps"] == k_steps.get(row["name"], 1) == int(cells[1])
+
+
+def test_mode_collapse_only_runs_the_named_variant(tmp_path):
+    bench = _benchmark_module("mode_collapse")
+    out = tmp_path / "only.md"
+    rows = bench.main(["--quick", "--only", "minimax", "--out", str(out)])
+    assert [row["name"] for row in rows] == ["minimax"]
+    assert "--only minimax" in out.read_text()
+    with pytest.raises(SystemExit):
+        bench.main(["--quick", "--only", "no_such_variant", "--out", str(out)])
+
+
+def test_gan_trained_briefly_on_the_ring_covers_several_modes():
+    bench = _benchmark_module("mode_collapse")
+    samples = 2500
+    result = bench.run_variant(
+        "non_saturating",
+        seed=0,
+        steps=800,
+        train_points=10_000,
+        eval_samples=samples,
+        jit_compile=False,
+    )
+    counts = result["counts"]
+    assert len(counts) == 8
+    # The coverage numbers agree with each other.
+    assert result["modes_covered"] == sum(c >= 1 for c in counts)
+    assert sum(counts) == round(result["high_quality"] * samples)
+    # 800 updates already spread the samples over several modes (6 measured).
+    assert result["modes_covered"] >= 3
+    assert result["high_quality"] >= 0.03

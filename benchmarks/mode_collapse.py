@@ -1,0 +1,338 @@
+"""Mode collapse on the ring of 8 Gaussians: the plain GAN against its variants.
+
+Usage: python benchmarks/mode_collapse.py [--seeds N] [--steps N] [--batch-size N]
+                                          [--only NAME ...] [--quick] [--out PATH]
+
+Published numbers for the same plain GAN disagree (PacGAN: 6.3 of 8 modes, VEEGAN: 1),
+because the papers differ in data, networks, budget and the coverage definition (see
+/work/shared/REFERENCES.md). This script fixes one protocol for every variant:
+
+- Data: the PacGAN/VEEGAN ring, 8 Gaussians of std 0.02 on a circle of radius 2
+  (`toy.ring_of_gaussians`). Per seed, one training set of 100,000 points, shuffled
+  and repeated; every variant trained with that seed sees the same set.
+- Networks, the same for every variant: generator z (2-D standard normal) -> 128 ->
+  128 -> 128 (ReLU) -> 2 (linear); discriminator or critic 2 -> 128 -> 128 -> 128
+  (LeakyReLU 0.2) -> 1 logit or score. No batch norm, no dropout.
+- Budget: the same number of generator updates (`--steps`, default 4,000) on
+  minibatches of 256 for every variant. A variant with k discriminator (critic)
+  updates per generator update draws k fresh real minibatches per generator update,
+  as in Algorithm 1 of the GAN paper and in WGAN-GP; the table states k.
+- Optimizers: Adam(1e-3, beta_1 0.5) for both players of every GAN variant (the
+  learning rate from a pilot run of the non-saturating GAN, seed 0, in which 2e-4
+  had not sharpened the samples within the budget). WGAN-GP (n_critic 5, lambda 10)
+  runs twice: with its paper's Adam(1e-4, beta_1 0, beta_2 0.9), which is slow for
+  this budget, and with the GAN rows' step size, Adam(1e-3, beta_1 0, beta_2 0.9),
+  so that the step size is not the only difference from the GAN rows.
+- Evaluation: 2,500 samples G(z) from fixed noise after the last update, scored by
+  `toy.mode_coverage` with its defaults: a sample is high quality when it lies within
+  3 std (0.06) of its nearest mode, and a mode is covered when it has at least one
+  high-quality sample. Reported per variant: mean +- std over the seeds (seeds 0, 1,
+  ...) of the modes covered and of the high-quality percentage, and in how many
+  seeds all 8 modes were covered.
+
+Variants are the `VARIANTS` dict of builders; an improved GAN (minibatch
+discrimination, feature matching, unrolled) is one more entry when it exists.
+"""
+
+import argparse
+import dataclasses
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gen import GAN, WGANGP, toy
+
+MODES, RADIUS, STD = 8, 2.0, 0.02
+LATENT_DIM = 2
+UNITS = (128, 128, 128)
+DEFAULTS = dict(
+    seeds=5, steps=4_000, batch_size=256, train_points=100_000, eval_samples=2_500
+)
+# --quick: seconds, for the test suite; its numbers mean nothing.
+QUICK = dict(seeds=1, steps=20, batch_size=64, train_points=1_000, eval_samples=500)
+OUT = Path(__file__).parent / "results" / "mode_collapse.md"
+
+
+def generator():
+    """z -> the shared MLP -> a point of the plane."""
+    z = keras.Input((LATENT_DIM,))
+    h = z
+    for units in UNITS:
+        h = keras.layers.Dense(units, activation="relu")(h)
+    return keras.Model(z, keras.layers.Dense(2)(h), name="generator")
+
+
+def discriminator(name="discriminator"):
+    """A point of the plane -> the shared MLP -> one logit (or critic score)."""
+    x = keras.Input((2,))
+    h = x
+    for units in UNITS:
+        h = keras.layers.LeakyReLU(0.2)(keras.layers.Dense(units)(h))
+    return keras.Model(x, keras.layers.Dense(1)(h), name=name)
+
+
+def adam_gan():
+    return keras.optimizers.Adam(1e-3, beta_1=0.5)
+
+
+def adam_wgan():
+    return keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)
+
+
+def gan(**options):
+    """A builder of a `GAN` on the shared networks with the given game options."""
+
+    def build(seed):
+        return GAN(
+            (2,),
+            LATENT_DIM,
+            generator=generator(),
+            discriminator=discriminator(),
+            noise="normal",
+            input_range=None,
+            seed=seed,
+            **options,
+        )
+
+    return build
+
+
+def wgan_gp(seed):
+    return WGANGP(
+        (2,),
+        LATENT_DIM,
+        n_critic=5,
+        gp_weight=10.0,
+        generator=generator(),
+        discriminator=discriminator("critic"),
+        noise="normal",
+        input_range=None,
+        seed=seed,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One row of the table.
+
+    Attributes:
+        label: Name shown in the table.
+        build: `seed -> model` with a `compile(d_optimizer=, g_optimizer=)`.
+        optimizer: Factory of a fresh optimizer (one is made per player).
+        jit_compile: XLA for the train step; only speed (XLA makes the k-step GAN
+            several times faster on CPU and the gradient penalty slower).
+    """
+
+    label: str
+    build: Callable[[int], keras.Model]
+    optimizer: Callable[[], keras.optimizers.Optimizer]
+    jit_compile: bool = True
+
+
+VARIANTS = {
+    "minimax": Variant(
+        "GAN, minimax (saturating) G loss", gan(generator_loss="minimax"), adam_gan
+    ),
+    "non_saturating": Variant(
+        "GAN, non-saturating G loss", gan(generator_loss="non_saturating"), adam_gan
+    ),
+    "label_smoothing": Variant(
+        "GAN, one-sided label smoothing 0.2", gan(label_smoothing=0.2), adam_gan
+    ),
+    "d_steps_5": Variant("GAN, k = 5 D steps", gan(d_steps=5), adam_gan),
+    "wgan_gp": Variant(
+        "WGAN-GP (n_critic 5, lambda 10), Adam 1e-4 (paper)",
+        wgan_gp,
+        adam_wgan,
+        jit_compile=False,
+    ),
+    "wgan_gp_lr": Variant(
+        "WGAN-GP (n_critic 5, lambda 10), Adam 1e-3",
+        wgan_gp,
+        lambda: keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.9),
+        jit_compile=False,
+    ),
+}
+
+
+def ring_dataset(seed, train_points, batch_size):
+    """The seed's training set, shuffled and repeated, in minibatches."""
+    x = toy.ring_of_gaussians(train_points, MODES, RADIUS, STD, seed=seed)
+    ds = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=seed)
+    return ds.repeat().batch(batch_size, drop_remainder=True)
+
+
+def run_variant(
+    name,
+    seed,
+    steps=DEFAULTS["steps"],
+    batch_size=DEFAULTS["batch_size"],
+    train_points=DEFAULTS["train_points"],
+    eval_samples=DEFAULTS["eval_samples"],
+    jit_compile=None,
+):
+    """Trains one variant with one seed and scores its samples.
+
+    Returns:
+        The dict of `toy.mode_coverage` (`modes_covered`, `high_quality`, `counts`)
+        plus `d_steps` (discriminator updates per generator update) and `seconds`.
+    """
+    variant = VARIANTS[name]
+    keras.utils.set_random_seed(seed)
+    model = variant.build(seed)
+    model.compile(
+        d_optimizer=variant.optimizer(),
+        g_optimizer=variant.optimizer(),
+        steps_per_execution=int(np.gcd(steps, 100)),
+        jit_compile=variant.jit_compile if jit_compile is None else jit_compile,
+    )
+    start = time.perf_counter()
+    data = ring_dataset(seed, train_points, batch_size)
+    model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)
+    samples = model.generate(model.noise_batch(eval_samples, seed=10_000 + seed))
+    result = toy.mode_coverage(samples.numpy(), toy.ring_modes(MODES, RADIUS), STD)
+    return result | {
+        "d_steps": getattr(model, "d_steps", 1),
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def summarize(name, runs):
+    """One table row (a dict) from the per-seed results of one variant."""
+    modes = np.array([r["modes_covered"] for r in runs], float)
+    quality = 100 * np.array([r["high_quality"] for r in runs])
+    return dict(
+        name=name,
+        label=VARIANTS[name].label,
+        d_steps=runs[0]["d_steps"],
+        modes_mean=modes.mean(),
+        modes_std=modes.std(),
+        all_modes=int((modes == MODES).sum()),
+        quality_mean=quality.mean(),
+        quality_std=quality.std(),
+        per_seed=", ".join(
+            f"{m:.0f} / {q:.1f}" for m, q in zip(modes, quality, strict=True)
+        ),
+        seconds=np.mean([r["seconds"] for r in runs]),
+        runs=runs,
+    )
+
+
+def table(rows, command, seconds, settings):
+    """The markdown results file."""
+    lines = [
+        "# Mode collapse on the ring of 8 Gaussians",
+        "",
+        f"Command: `{command}` ({seconds:.0f} s wall time in all, on 2 shared CPU "
+        "cores).",
+        "",
+        f"Protocol (module docstring of benchmarks/mode_collapse.py): ring of {MODES} "
+        f"Gaussians, radius {RADIUS:g}, std {STD:g}; {settings['train_points']:,} "
+        f"training points per seed; generator {LATENT_DIM}-"
+        + "-".join(map(str, UNITS))
+        + "-2 (ReLU), discriminator/critic 2-"
+        + "-".join(map(str, UNITS))
+        + f"-1 (LeakyReLU) for every variant; {settings['steps']:,} generator "
+        f"updates on minibatches of {settings['batch_size']}; "
+        f"{settings['eval_samples']:,} samples scored per run; high quality = within "
+        f"3 std of the nearest mode, a mode is covered by >= 1 high-quality sample. "
+        f"Mean +- std over seeds 0 to {settings['seeds'] - 1}.",
+        "",
+        "| variant | D updates per G update | modes covered (of 8) | seeds with all "
+        "8 | high-quality samples % | per seed: modes / % | seconds per run |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['label']} | {r['d_steps']} | {r['modes_mean']:.1f} +- "
+            f"{r['modes_std']:.1f} | {r['all_modes']} of {len(r['runs'])} | "
+            f"{r['quality_mean']:.1f} +- {r['quality_std']:.1f} | {r['per_seed']} | "
+            f"{r['seconds']:.0f} |"
+        )
+    lines += [
+        "",
+        "Published, under other protocols (REFERENCES.md): PacGAN, plain GAN 6.3 +- "
+        "0.5 modes, 98.2 % high quality, PacGAN2 7.9 +- 0.1, 95.6 %; VEEGAN's table, "
+        "plain GAN 1 mode, Unrolled GAN 7.6 modes, 35.6 %, VEEGAN 8 modes, 52.9 %.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, help=f"default {DEFAULTS['seeds']}")
+    parser.add_argument(
+        "--steps", type=int, help=f"generator updates, default {DEFAULTS['steps']}"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, help=f"default {DEFAULTS['batch_size']}"
+    )
+    parser.add_argument(
+        "--only", nargs="+", choices=list(VARIANTS), help="run only these variants"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help=f"tiny smoke-test settings: {QUICK}"
+    )
+    parser.add_argument("--out", default=str(OUT), help="markdown table written here")
+    args = parser.parse_args(argv)
+    for key in ("seeds", "steps", "batch_size"):
+        value = getattr(args, key)
+        if value is not None and value < 1:
+            parser.error(f"--{key.replace('_', '-')} must be >= 1, got {value}")
+    return args
+
+
+def main(argv=None):
+    """Runs the benchmark, writes the table to --out and returns its rows."""
+    args = parse_args(argv)
+    settings = dict(QUICK if args.quick else DEFAULTS)
+    for key in ("seeds", "steps", "batch_size"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    names = args.only or list(VARIANTS)
+    command = "python benchmarks/mode_collapse.py" + "".join(
+        f" --{key.replace('_', '-')} {getattr(args, key)}"
+        for key in ("seeds", "steps", "batch_size")
+        if getattr(args, key) is not None
+    )
+    command += " --quick" * args.quick
+    if args.only:
+        command += " --only " + " ".join(args.only)
+    if args.out != str(OUT):
+        command += f" --out {args.out}"
+    start = time.perf_counter()
+    rows = []
+    for name in names:
+        runs = [
+            run_variant(
+                name,
+                seed,
+                settings["steps"],
+                settings["batch_size"],
+                settings["train_points"],
+                settings["eval_samples"],
+                # XLA compiling costs more than it saves on a few steps.
+                jit_compile=False if args.quick else None,
+            )
+            for seed in range(settings["seeds"])
+        ]
+        rows.append(summarize(name, runs))
+        print(
+            f"{VARIANTS[name].label}: modes {rows[-1]['per_seed']} "
+            f"({rows[-1]['seconds']:.0f} s per run)",
+            flush=True,
+        )
+        text = table(rows, command, time.perf_counter() - start, settings)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text)
+    print(text)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
