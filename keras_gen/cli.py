@@ -544,7 +544,14 @@ def _cmd_sample(args):
 
     keras.utils.set_random_seed(args.seed)
     model = zoo.create_model(args.name, pretrained=True)
-    path = save_figure(args.out, {f"{args.name} samples": model.sample(args.n).numpy()})
+    if getattr(model, "conditional", False):
+        # Classes in turn: a row of the grid runs through the labels.
+        labels = np.arange(args.n) % model.num_classes
+        title = f"{args.name} samples, labels 0-{model.num_classes - 1} in turn"
+        samples = model.sample(args.n, labels=labels)
+    else:
+        title, samples = f"{args.name} samples", model.sample(args.n)
+    path = save_figure(args.out, {title: samples.numpy()})
     print(f"wrote {Path(path).resolve()}")
 
 

@@ -138,3 +138,9 @@ def test_compile_preset_gives_each_player_its_optimizer_and_keeps_the_recipe():
     json.dumps(recipe)
     with pytest.raises(ValueError, match="missing \\['g_optimizer'\\]"):
         compile_preset(model, {"optimizers": {"d_optimizer": "adam"}})
+
+
+def test_sample_draws_every_class_from_a_conditional_preset(tmp_path):
+    out = tmp_path / "cgan.png"
+    assert cli.main(["sample", "cgan_mnist", "--n", "20", "--out", str(out)]) == 0
+    assert out.stat().st_size > 1000
