@@ -6,7 +6,6 @@ import tensorflow as tf
 from keras import ops
 
 from .. import zoo
-from . import networks
 from .gan import GAN
 
 
@@ -45,23 +44,6 @@ class ConditionalGAN(GAN):
             raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
         self.num_classes = int(num_classes)
         super().__init__(input_shape, latent_dim, **kw)
-
-    def _default_generator(self):
-        return networks.gan_mlp_generator(
-            self.latent_dim,
-            self.data_shape,
-            self.generator_units,
-            batch_norm=self.generator_batch_norm,
-            num_classes=self.num_classes,
-        )
-
-    def _default_discriminator(self):
-        return networks.gan_mlp_discriminator(
-            self.data_shape,
-            self.discriminator_units,
-            self.maxout_pieces,
-            num_classes=self.num_classes,
-        )
 
     def _check_networks(self):
         for net, what in (

@@ -77,6 +77,10 @@ class DCGAN(GAN):
         }
 
 
+SAMPLE_QUALITY_NOTES = (
+    "10,000 samples from fixed noise; FID and IS on the mnist_classifier preset's "
+    "features and class posteriors, FID against the 10,000 test images"
+)
 ADAM_DCGAN = {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}
 
 zoo.register_preset(
@@ -97,9 +101,7 @@ zoo.register_preset(
         batch_size=64,
         sample_metrics=["fid", "inception_score", "class_fractions"],
         optimizers={"d_optimizer": ADAM_DCGAN, "g_optimizer": ADAM_DCGAN},
-        metric_notes="10,000 samples from fixed noise; FID and IS on the "
-        "mnist_classifier preset's features and class posteriors, FID against the "
-        "10,000 test images",
+        metric_notes=SAMPLE_QUALITY_NOTES,
     ),
     test_overrides=dict(
         latent_dim=8, generator_filters=(8, 4), discriminator_filters=(4, 8)

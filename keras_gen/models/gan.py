@@ -143,12 +143,20 @@ class GAN(GenerativeModel):
             self.data_shape,
             self.generator_units,
             batch_norm=self.generator_batch_norm,
+            num_classes=self._label_classes(),
         )
 
     def _default_discriminator(self):
         return networks.gan_mlp_discriminator(
-            self.data_shape, self.discriminator_units, self.maxout_pieces
+            self.data_shape,
+            self.discriminator_units,
+            self.maxout_pieces,
+            num_classes=self._label_classes(),
         )
+
+    def _label_classes(self):
+        # Conditional subclasses set `num_classes`; the builders then add a label input.
+        return getattr(self, "num_classes", None)
 
     def _check_networks(self):
         z_shape = self.generator.inputs[0].shape

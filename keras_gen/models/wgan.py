@@ -5,7 +5,7 @@ from keras import ops
 
 from .. import losses, zoo
 from . import networks
-from .dcgan import DCGAN
+from .dcgan import DCGAN, SAMPLE_QUALITY_NOTES
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -132,9 +132,7 @@ zoo.register_preset(
         batch_size=64,
         sample_metrics=["fid", "inception_score", "class_fractions"],
         optimizers={"d_optimizer": ADAM_WGAN, "g_optimizer": ADAM_WGAN},
-        metric_notes="10,000 samples from fixed noise; FID and IS on the "
-        "mnist_classifier preset's features and class posteriors, FID against the "
-        "10,000 test images",
+        metric_notes=SAMPLE_QUALITY_NOTES,
     ),
     test_overrides=dict(
         latent_dim=8, generator_filters=(8, 4), discriminator_filters=(4, 8), n_critic=2
