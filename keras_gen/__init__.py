@@ -13,6 +13,7 @@ from .models.base import GenerativeModel as GenerativeModel
 from .models.cgan import ConditionalGAN as ConditionalGAN
 from .models.classifier import Classifier as Classifier
 from .models.clustering import DeepClustering as DeepClustering
+from .models.cvae import CVAE as CVAE
 from .models.dcgan import DCGAN as DCGAN
 from .models.gan import GAN as GAN
 from .models.regularized_ae import ContractiveAutoencoder as ContractiveAutoencoder
@@ -21,6 +22,7 @@ from .models.regularized_ae import (
     StochasticContractiveAutoencoder as StochasticContractiveAutoencoder,
 )
 from .models.stacked import StackedAutoencoder as StackedAutoencoder
+from .models.vae import VAE as VAE
 from .models.wgan import WGANGP as WGANGP
 
 __version__ = "0.1.0"
@@ -30,6 +32,8 @@ __all__ = [
     "DCGAN",
     "GAN",
     "WGANGP",
+    "VAE",
+    "CVAE",
     "Autoencoder",
     "Classifier",
     "ContractiveAutoencoder",

@@ -16,6 +16,9 @@ def _dataset(preset, split, batch_size, data_dir=None, shuffle=None, supervised=
     from . import data
 
     options = dict(preset.recipe.get("data", {}))
+    if not split.startswith("train") and "test_data" in preset.recipe:
+        # e.g. a fixed binarization of the test images instead of a fresh one.
+        options = dict(preset.recipe["test_data"])
     return data.load(
         preset.dataset,
         split,
@@ -97,6 +100,7 @@ def compile_preset(model, recipe, steps_per_execution=1):
     several (`optimizer_names`, e.g. a GAN's `d_optimizer` and `g_optimizer`) gets
     each from `recipe["optimizers"][name]`, a Keras optimizer config such as
     `{"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}`.
+    `recipe["jit_compile"]` is passed on (XLA; measure before turning it on).
     """
     import keras
 
@@ -118,7 +122,11 @@ def compile_preset(model, recipe, steps_per_execution=1):
             )
         # Deserializing rewrites nested configs in place; keep the recipe intact.
         optimizers = {n: keras.optimizers.get(copy.deepcopy(configs[n])) for n in names}
-    model.compile(**optimizers, steps_per_execution=steps_per_execution)
+    model.compile(
+        **optimizers,
+        steps_per_execution=steps_per_execution,
+        jit_compile=recipe.get("jit_compile", "auto"),
+    )
     return model
 
 

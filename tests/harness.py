@@ -146,8 +146,11 @@ def check_save_load(model, tmp_path):
 def check_verbs(model):
     x = fake_batch(model, 4)
     if hasattr(model, "encode"):
-        code = model.encode(x)
-        assert code.shape[0] == 4
+        labels = fake_labels(model, 4) if getattr(model, "conditional", False) else None
+        code = model.encode(x) if labels is None else model.encode(x, labels)
+        # A VAE's code is a distribution q(z|x) with batch shape [4].
+        shape = code.batch_shape if hasattr(code, "batch_shape") else code.shape
+        assert shape[0] == 4
     if type(model).sample is GenerativeModel.sample:
         return  # not a generative model (the domain classifier)
     if getattr(model, "conditional", False):

@@ -5,6 +5,7 @@ from .base import GenerativeModel as GenerativeModel
 from .cgan import ConditionalGAN as ConditionalGAN
 from .classifier import Classifier as Classifier
 from .clustering import DeepClustering as DeepClustering
+from .cvae import CVAE as CVAE
 from .dcgan import DCGAN as DCGAN
 from .gan import GAN as GAN
 from .regularized_ae import ContractiveAutoencoder as ContractiveAutoencoder
@@ -13,6 +14,7 @@ from .regularized_ae import (
     StochasticContractiveAutoencoder as StochasticContractiveAutoencoder,
 )
 from .stacked import StackedAutoencoder as StackedAutoencoder
+from .vae import VAE as VAE
 from .wgan import WGANGP as WGANGP
 
 __all__ = [
@@ -20,6 +22,8 @@ __all__ = [
     "DCGAN",
     "GAN",
     "WGANGP",
+    "VAE",
+    "CVAE",
     "Autoencoder",
     "Classifier",
     "ContractiveAutoencoder",

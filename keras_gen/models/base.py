@@ -185,6 +185,50 @@ class GenerativeModel(keras.Model):
         self._validate_fit_data(x, "evaluate")
         return super().evaluate(x, y, *args, **kwargs)
 
+    def _check_class_labels(self, labels, where, n=None, unlabelled=None):
+        """Validates integer class labels in `[0, num_classes)` at the edge.
+
+        Args:
+            labels: Array-like of shape `(batch,)` (or one class, given `n`).
+            where: The verb being validated, for the message.
+            n: The number of labels expected; a scalar is repeated `n` times.
+            unlabelled: A value also accepted, marking an unlabelled example
+                (the semi-supervised VAE uses -1).
+
+        Returns:
+            The labels as int32 numpy (a symbolic tensor is returned as is).
+        """
+        name = f"{type(self).__name__}.{where}"
+        if labels is None:
+            raise ValueError(
+                f"{name} needs class labels: integers in [0, {self.num_classes}) "
+                "(fit on (x, y) batches), got none."
+            )
+        if isinstance(labels, tf.Tensor) and not tf.executing_eagerly():
+            return labels
+        values = np.asarray(labels)
+        if values.dtype.kind not in "iu" and not (
+            values.dtype.kind == "f" and np.all(values == np.round(values))
+        ):
+            raise ValueError(
+                f"{name} expected integer class labels, got dtype {values.dtype}."
+            )
+        if n is not None and values.ndim == 0:
+            values = np.full(n, int(values))
+        if values.ndim != 1 or (n is not None and len(values) != n):
+            expected = "(batch,)" if n is None else f"({n},)"
+            raise ValueError(
+                f"{name} expected labels of shape {expected}, got shape {values.shape}."
+            )
+        known = values if unlabelled is None else values[values != unlabelled]
+        if known.size and (known.min() < 0 or known.max() >= self.num_classes):
+            raise ValueError(
+                f"{name} expected labels in [0, {self.num_classes})"
+                + ("" if unlabelled is None else f" or {unlabelled} (unlabelled)")
+                + f", got labels in [{known.min()}, {known.max()}]."
+            )
+        return values.astype("int32")
+
     # -- verbs -----------------------------------------------------------------
 
     def sample(self, n, labels=None):

@@ -2,7 +2,6 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from .. import zoo
@@ -71,34 +70,7 @@ class ConditionalGAN(GAN):
     # -- labels at the edge ----------------------------------------------------
 
     def _check_labels(self, labels, where, n=None):
-        name = f"{type(self).__name__}.{where}"
-        if labels is None:
-            raise ValueError(
-                f"{name} needs class labels: integers in [0, {self.num_classes}) "
-                "(fit on (x, y) batches), got none."
-            )
-        if isinstance(labels, tf.Tensor) and not tf.executing_eagerly():
-            return labels
-        values = np.asarray(labels)
-        if values.dtype.kind not in "iu" and not (
-            values.dtype.kind == "f" and np.all(values == np.round(values))
-        ):
-            raise ValueError(
-                f"{name} expected integer class labels, got dtype {values.dtype}."
-            )
-        if n is not None and values.ndim == 0:
-            values = np.full(n, int(values))
-        if values.ndim != 1 or (n is not None and len(values) != n):
-            expected = "(batch,)" if n is None else f"({n},)"
-            raise ValueError(
-                f"{name} expected labels of shape {expected}, got shape {values.shape}."
-            )
-        if values.size and (values.min() < 0 or values.max() >= self.num_classes):
-            raise ValueError(
-                f"{name} expected labels in [0, {self.num_classes}), got labels in "
-                f"[{values.min()}, {values.max()}]."
-            )
-        return values.astype("int32")
+        return self._check_class_labels(labels, where, n)
 
     # -- verbs -----------------------------------------------------------------
 

@@ -36,6 +36,7 @@ def mlp_encoder(
     hidden_units=(512, 256),
     activation="relu",
     output_activation=None,
+    num_classes=None,
     name="encoder",
 ):
     """Dense encoder: flatten, hidden `Dense` layers, a `Dense(output_dim)` head.
@@ -46,13 +47,19 @@ def mlp_encoder(
         hidden_units: Widths of the hidden layers.
         activation: Hidden activation.
         output_activation: Activation of the head (`None` is linear).
+        num_classes: If set, a second input of integer labels `[B, 1]`, one-hot and
+            concatenated with the flattened example (conditional VAE).
         name: Model name.
 
     Returns:
-        A functional `keras.Model` mapping `[B, *input_shape]` to `[B, output_dim]`.
+        A functional `keras.Model` mapping `[B, *input_shape]` (or `[x, labels]`)
+        to `[B, output_dim]`.
     """
     inputs = keras.Input(_shape(input_shape, "input_shape"))
     h = layers.Flatten()(inputs)
+    if num_classes:
+        labels, one_hot = _label_input(num_classes)
+        inputs, h = [inputs, labels], layers.Concatenate()([h, one_hot])
     for units in hidden_units:
         h = layers.Dense(_positive(units, "hidden_units"), activation=activation)(h)
     outputs = layers.Dense(
@@ -68,6 +75,7 @@ def mlp_decoder(
     activation="relu",
     output_activation=None,
     batch_norm=False,
+    num_classes=None,
     name="decoder",
 ):
     """Dense decoder (or generator): hidden `Dense` layers, then a reshaped head.
@@ -79,14 +87,20 @@ def mlp_decoder(
         activation: Hidden activation.
         output_activation: Activation of the head (`None` gives logits or means).
         batch_norm: Batch normalization after each hidden layer (generators).
+        num_classes: If set, a second input of integer labels `[B, 1]`, one-hot and
+            concatenated with the code (conditional VAE).
         name: Model name.
 
     Returns:
-        A functional `keras.Model` mapping `[B, latent_dim]` to `[B, *output_shape]`.
+        A functional `keras.Model` mapping `[B, latent_dim]` (or `[z, labels]`) to
+        `[B, *output_shape]`.
     """
     output_shape = _shape(output_shape, "output_shape")
     inputs = keras.Input((_positive(latent_dim, "latent_dim"),))
     h = inputs
+    if num_classes:
+        labels, one_hot = _label_input(num_classes)
+        inputs, h = [inputs, labels], layers.Concatenate()([h, one_hot])
     for units in hidden_units:
         h = layers.Dense(_positive(units, "hidden_units"), activation=activation)(h)
         if batch_norm:

@@ -1,0 +1,114 @@
+"""How the vae_mnist test NLL moves with the epoch budget.
+
+`train` runs `keras-gen train vae_mnist` (the preset's recipe) into a folder and
+keeps a copy of the weights at chosen epochs; `measure` evaluates every copy with
+the importance-sampled `log_likelihood` and writes a Markdown table.
+
+    python benchmarks/vae_epoch_budget.py train /tmp/runs/vae_mnist
+    python benchmarks/vae_epoch_budget.py measure /tmp/runs/vae_mnist \
+        --limit 2000 --out benchmarks/results/vae_epoch_budget.md
+
+The snapshots are points along one run of the recipe's learning-rate schedule (a
+cosine decay over all its epochs), not separate runs with shorter schedules.
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import keras
+
+
+class Snapshots(keras.callbacks.Callback):
+    """Copies the model's weights to `folder/epoch_N.weights.h5` at given epochs."""
+
+    def __init__(self, folder, epochs):
+        super().__init__()
+        self.folder = Path(folder)
+        self.epochs = set(epochs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 in self.epochs:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.model.save_weights(self.folder / f"epoch_{epoch + 1}.weights.h5")
+
+
+def train(args):
+    from keras_gen.cli import train_preset
+
+    snapshots = Snapshots(Path(args.folder) / "snapshots", args.snapshots)
+    train_preset(args.preset, args.folder, epochs=args.epochs, callbacks=[snapshots])
+
+
+def measure(args):
+    from keras_gen import zoo
+    from keras_gen.cli import _dataset
+
+    preset = zoo.get_preset(args.preset)
+    model = zoo.load_preset_folder(args.folder)
+    ds = _dataset(preset, "test", 500, shuffle=False, supervised=False)
+    ds = ds.unbatch().take(args.limit).batch(500)
+    rows = []
+    paths = sorted(
+        (Path(args.folder) / "snapshots").glob("epoch_*.weights.h5"),
+        key=lambda p: int(p.stem.split("_")[1].split(".")[0]),
+    )
+    for path in paths:
+        model.load_weights(path)
+        start = time.perf_counter()
+        values = model.evaluate_metrics(ds, num_samples=args.k)
+        epoch = int(path.stem.split("_")[1].split(".")[0])
+        rows.append((epoch, values, time.perf_counter() - start))
+        print(epoch, json.dumps(values), flush=True)
+    lines = [
+        f"# {args.preset}: test NLL against the epoch budget",
+        "",
+        f"Snapshots of one run of `keras-gen train {args.preset}` (the recipe's "
+        "cosine learning-rate decay over all its epochs), measured on the first "
+        f"{args.limit:,} test images (the recipe's fixed binarization) with k = "
+        f"{args.k:,} importance samples by",
+        "",
+        "    python benchmarks/vae_epoch_budget.py measure FOLDER "
+        f"--limit {args.limit} --k {args.k}",
+        "",
+        "| epochs | test NLL (nats) | test ELBO | KL |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {e} | {v['nll']:.2f} | {v['elbo']:.2f} | {v['kl']:.2f} |"
+        for e, v, _ in rows
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("folder")
+    t.add_argument("--preset", default="vae_mnist")
+    t.add_argument("--epochs", type=int, default=None)
+    t.add_argument(
+        "--snapshots",
+        type=lambda s: [int(v) for v in s.split(",")],
+        default=[10, 25, 50, 100, 200, 400, 800],
+    )
+    m = sub.add_parser("measure")
+    m.add_argument("folder")
+    m.add_argument("--preset", default="vae_mnist")
+    m.add_argument("--limit", type=int, default=2000)
+    m.add_argument("--k", type=int, default=5000)
+    m.add_argument("--out", default=None)
+    args = parser.parse_args()
+    if args.command == "train":
+        train(args)
+    else:
+        measure(args)
+
+
+if __name__ == "__main__":
+    main()
