@@ -21,6 +21,7 @@ from .models.regularized_ae import DenoisingAutoencoder as DenoisingAutoencoder
 from .models.regularized_ae import (
     StochasticContractiveAutoencoder as StochasticContractiveAutoencoder,
 )
+from .models.ssvae import SemiSupervisedVAE as SemiSupervisedVAE
 from .models.stacked import StackedAutoencoder as StackedAutoencoder
 from .models.vae import VAE as VAE
 from .models.wgan import WGANGP as WGANGP
@@ -34,6 +35,7 @@ __all__ = [
     "WGANGP",
     "VAE",
     "CVAE",
+    "SemiSupervisedVAE",
     "Autoencoder",
     "Classifier",
     "ContractiveAutoencoder",

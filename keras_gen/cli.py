@@ -12,13 +12,30 @@ import numpy as np
 TEST_COMMAND = "keras-gen evaluate {name}"
 
 
-def _dataset(preset, split, batch_size, data_dir=None, shuffle=None, supervised=False):
+def _dataset(
+    preset,
+    split,
+    batch_size,
+    data_dir=None,
+    shuffle=None,
+    supervised=False,
+    training=False,
+):
     from . import data
 
     options = dict(preset.recipe.get("data", {}))
     if not split.startswith("train") and "test_data" in preset.recipe:
         # e.g. a fixed binarization of the test images instead of a fresh one.
         options = dict(preset.recipe["test_data"])
+    if training and "semi_supervised" in preset.recipe:
+        return data.load_semi_supervised(
+            preset.dataset,
+            split,
+            batch_size,
+            data_dir=data_dir,
+            **preset.recipe["semi_supervised"],
+            **options,
+        )
     return data.load(
         preset.dataset,
         split,
@@ -222,6 +239,7 @@ def train_preset(
         batch_size,
         data_dir,
         supervised=recipe.get("supervised", False),
+        training=True,
     )
     train_examples = recipe.get("train_examples", 60000)
     model = preset.model_class(**(preset.config | overrides))

@@ -460,6 +460,69 @@ def load(
     )
 
 
+def load_semi_supervised(
+    name,
+    split,
+    batch_size=100,
+    *,
+    labelled_per_class=10,
+    labelled_batch_size=100,
+    unlabelled=-1,
+    seed=0,
+    **options,
+):
+    """Batches of unlabelled examples plus labelled ones, for semi-supervised fits.
+
+    Every example of `split` is used once per epoch without its label (label
+    `unlabelled`); a class-balanced subset of `labelled_per_class` examples per
+    class keeps its labels and is cycled, `labelled_batch_size` of them appended
+    to each batch. An epoch is one pass over the unlabelled examples.
+
+    Args:
+        name: Dataset name.
+        split: TFDS split string.
+        batch_size: Unlabelled examples per batch.
+        labelled_per_class: Labelled examples kept per class.
+        labelled_batch_size: Labelled examples per batch.
+        unlabelled: The label that marks an unlabelled example.
+        seed: Seed of the labelled subset and the shuffling.
+        **options: Passed to `load` (e.g. `binarize`, `data_dir`, `flatten`).
+
+    Returns:
+        A dataset of `(x, y)` batches of `batch_size + labelled_batch_size` examples.
+
+    Example:
+        >>> ds = keras_gen.data.load_semi_supervised("mnist", "train", 100,
+        ...     labelled_per_class=10, binarize="dynamic")
+    """
+    for key in ("supervised", "labelled_per_class", "repeat", "one_hot"):
+        if key in options:
+            raise ValueError(f"load_semi_supervised sets {key} itself.")
+    unlabelled_ds = load(
+        name, split, batch_size, seed=seed, shuffle=True, drop_remainder=True, **options
+    )
+    labelled_ds = load(
+        name,
+        split,
+        labelled_batch_size,
+        seed=seed,
+        shuffle=True,
+        labelled_per_class=labelled_per_class,
+        repeat=True,
+        drop_remainder=True,
+        **options,
+    )
+
+    def merge(u, labelled):
+        no_labels = tf.fill(tf.shape(u[1]), tf.cast(unlabelled, u[1].dtype))
+        return (
+            tf.concat([u[0], labelled[0]], 0),
+            tf.concat([no_labels, tf.cast(labelled[1], u[1].dtype)], 0),
+        )
+
+    return tf.data.Dataset.zip(unlabelled_ds, labelled_ds).map(merge)
+
+
 # -- corruptions -----------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from keras_gen import CVAE, VAE, distribute
+from keras_gen import CVAE, VAE, SemiSupervisedVAE, distribute
 
 tfd = tfp.distributions
 
@@ -293,3 +293,114 @@ def test_cvae_rejects_missing_or_out_of_range_labels(labels, message):
         model.sample(2, labels=[3, 12])
     for u, v in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(u, v)
+
+
+# -- SemiSupervisedVAE (M2) -----------------------------------------------------
+
+
+def _m2(**kw):
+    return SemiSupervisedVAE(
+        **(
+            {
+                "latent_dim": 3,
+                "hidden_units": (16,),
+                "classifier_units": (16,),
+                "num_classes": 3,
+                "alpha": 2.0,
+                "seed": 4,
+            }
+            | kw
+        )
+    )
+
+
+def test_m2_loss_combines_labelled_and_unlabelled_terms(monkeypatch):
+    model = _m2()
+    bound = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]], "float32")
+    monkeypatch.setattr(model, "_bound_per_class", lambda feats, training: bound)
+    x = _images(3)
+    y = np.array([2, -1, 0])
+    terms = model.compute_losses(x, y)
+    log_q = np.log(model.classify(x).numpy())
+    q = np.exp(log_q)
+    expected = [
+        bound[0, 2] - 2.0 * log_q[0, 2],  # L(x, y) + alpha * (-log q(y|x))
+        np.sum(q[1] * bound[1]) + np.sum(q[1] * log_q[1]),  # E_q[L] - H(q)
+        bound[2, 0] - 2.0 * log_q[2, 0],
+    ]
+    np.testing.assert_allclose(terms["loss"], expected, rtol=1e-5)
+    values, weights = terms["cross_entropy"]
+    np.testing.assert_array_equal(weights, [1.0, 0.0, 1.0])
+    np.testing.assert_allclose(values.numpy()[[0, 2]], -log_q[[0, 2], [2, 0]], 1e-5)
+
+
+def test_m2_bound_is_the_cvae_elbo_plus_log_num_classes():
+    model = _m2()
+    x = _images(2)
+    bound = model._bound_per_class(x, training=False).numpy()
+    assert bound.shape == (2, 3)
+    # With q(z|x,y) = N(mu, sigma): L >= KL + log K, and every entry is finite.
+    assert np.all(np.isfinite(bound)) and np.all(bound > np.log(3))
+
+
+def test_m2_trains_on_mixed_batches_and_rejects_bad_labels():
+    model = _m2()
+    model.compile(keras.optimizers.Adam(1e-3))
+    x = _images(32)
+    y = np.where(np.arange(32) % 4 == 0, np.arange(32) % 3, -1)
+    history = model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert model.classify(x[:5]).shape == (5, 3)
+    before = [w.copy() for w in model.get_weights()]
+    for labels, message in [
+        (None, "needs class labels"),
+        (np.full(32, 3), r"expected labels in \[0, 3\) or -1 \(unlabelled\)"),
+        (np.full(32, -2), r"got labels in \[-2, -2\]"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            model.fit(x, labels, epochs=1, verbose=0)
+    for u, v in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_m1_plus_m2_models_frozen_vae_codes(tmp_path):
+    m1 = _small()
+    m2 = _m2(m1=m1)
+    assert m2.generative.data_shape == (4,)
+    assert m2.generative.likelihood == "gaussian"
+    m1_weights = [w.copy() for w in m1.get_weights()]
+    m2.compile(keras.optimizers.Adam(1e-3))
+    x, y = _images(32), np.where(np.arange(32) % 2, -1, np.arange(32) % 3)
+    m2.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    for u, v in zip(m1_weights, m1.get_weights(), strict=True):
+        np.testing.assert_array_equal(u, v)
+    assert m2.sample(4).shape == (4, 28, 28, 1)  # M1 decodes the generated codes
+    assert m2.sample(2, labels=[0, 2]).shape == (2, 28, 28, 1)
+    m2.save(tmp_path / "m2.keras")
+    loaded = keras.saving.load_model(tmp_path / "m2.keras")
+    np.testing.assert_allclose(loaded.classify(x), m2.classify(x), rtol=1e-5)
+    with pytest.raises(TypeError, match="m1 must be a VAE"):
+        _m2(m1=keras.Sequential())
+
+
+def test_semi_supervised_batches_mix_a_fixed_labelled_subset(mnist):
+    from keras_gen import data
+
+    ds = data.load_semi_supervised(
+        "mnist",
+        "train[:2000]",
+        50,
+        labelled_per_class=2,
+        labelled_batch_size=10,
+        data_dir=mnist,
+    )
+    assert int(ds.cardinality()) == 2000 // 50
+    seen = set()
+    for x, y in ds.take(8):
+        y = y.numpy()
+        assert x.shape == (60, 28, 28, 1)
+        assert np.all(y[:50] == -1)
+        assert np.all(y[50:] >= 0)
+        seen.update(map(bytes, x.numpy()[50:].reshape(10, -1)))
+    # 8 batches of 10 labelled images cycle through the same 20.
+    assert len(seen) == 20

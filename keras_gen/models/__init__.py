@@ -13,6 +13,7 @@ from .regularized_ae import DenoisingAutoencoder as DenoisingAutoencoder
 from .regularized_ae import (
     StochasticContractiveAutoencoder as StochasticContractiveAutoencoder,
 )
+from .ssvae import SemiSupervisedVAE as SemiSupervisedVAE
 from .stacked import StackedAutoencoder as StackedAutoencoder
 from .vae import VAE as VAE
 from .wgan import WGANGP as WGANGP
@@ -24,6 +25,7 @@ __all__ = [
     "WGANGP",
     "VAE",
     "CVAE",
+    "SemiSupervisedVAE",
     "Autoencoder",
     "Classifier",
     "ContractiveAutoencoder",

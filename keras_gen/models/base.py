@@ -20,7 +20,8 @@ class GenerativeModel(keras.Model):
 
     Subclasses implement `compute_losses(x, y, training)`, returning a dict of
     per-example loss vectors with the key `"loss"` (what is minimized); every key is
-    tracked as a metric of the same name. Models trained in several phases override
+    tracked as a metric of the same name (a `(values, weights)` pair is a weighted
+    mean). Models trained in several phases override
     `train_step` and list their optimizers in `optimizer_names`.
 
     We override `train_step` rather than `compute_loss` because the stock step hands
@@ -61,8 +62,12 @@ class GenerativeModel(keras.Model):
 
     def _update_metric_trackers(self, terms):
         for name, value in terms.items():
-            # Trackers see the unscaled per-example values.
-            self._metric(name).update_state(value)
+            # Trackers see the unscaled per-example values; a `(values, weights)`
+            # pair averages over some examples only (e.g. the labelled ones).
+            if isinstance(value, tuple):
+                self._metric(name).update_state(*value)
+            else:
+                self._metric(name).update_state(value)
         return {
             name: tracker.result() for name, tracker in self._metric_trackers.items()
         }

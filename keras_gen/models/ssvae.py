@@ -1,0 +1,312 @@
+"""`SemiSupervisedVAE`: Kingma et al.'s M2, alone or stacked on a VAE (M1 + M2)."""
+
+import copy
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from .. import zoo
+from . import networks
+from .base import GenerativeModel
+from .cvae import CVAE
+from .vae import VAE
+
+UNLABELLED = -1
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class SemiSupervisedVAE(GenerativeModel):
+    """M2: a generative model p(y) p(z) p(x|y, z) with inference q(y|x) q(z|x, y).
+
+    Trained on `(x, y)` batches where `y = -1` marks an unlabelled example (see
+    `keras_gen.data.load_semi_supervised`). Per example, nats:
+
+    - labelled: L(x, y) + alpha * (-log q(y|x)), with
+      L(x, y) = -log p(x|y, z) + KL(q(z|x, y) || p(z)) - log p(y), z ~ q(z|x, y);
+    - unlabelled: U(x) = sum_y q(y|x) L(x, y) - H(q(y|x)).
+
+    With `m1` (a trained `VAE`), M2 models M1's codes instead of pixels: the
+    features are z1 ~ q(z1|x) in training and the posterior mean otherwise, with a
+    Gaussian likelihood (M1 + M2). M1 stays frozen. Tracked metrics: `loss`, and
+    `cross_entropy` and `accuracy` of q(y|x) on the labelled examples of a batch.
+
+    Args:
+        input_shape: Shape of one example.
+        latent_dim: Size of z.
+        num_classes: Labels are integers in `[0, num_classes)`; -1 is unlabelled.
+        hidden_units: Hidden widths of q(z|x, y) and (mirrored) p(x|y, z).
+        classifier_units: Hidden widths of q(y|x).
+        activation: Hidden activation.
+        likelihood: Of p(x|y, z) when there is no `m1` (`"bernoulli"`, ...).
+        alpha: Weight of the classification term of a labelled example.
+        m1: `None`, a `VAE`, its serialized config, or a preset name (loaded with
+            its pretrained weights) whose codes M2 models.
+        generative: Optional `CVAE` holding q(z|x, y) and p(x|y, z).
+        classifier: Optional `keras.Model` from features to class logits.
+        seed: Seed of the model's random stream.
+        **kwargs: Passed to `keras.Model`.
+
+    Example:
+        >>> m2 = keras_gen.SemiSupervisedVAE(m1="vae_mnist")
+        >>> m2.compile(keras.optimizers.Adam(3e-4))
+        >>> m2.fit(keras_gen.data.load_semi_supervised("mnist", "train", 100,
+        ...     labelled_per_class=10, binarize="dynamic"), epochs=50)
+        >>> m2.classify(x_test).argmax(-1)
+
+    Reference:
+        Kingma, Rezende, Mohamed & Welling, "Semi-supervised learning with deep
+        generative models", NeurIPS 2014.
+    """
+
+    requires_labels = True
+    metric_docs = {
+        "loss": "the M2 objective (labelled and unlabelled terms), nats per example",
+        "cross_entropy": "-log q(y|x) on labelled examples",
+        "accuracy": "test accuracy of argmax q(y|x)",
+        "error": "test classification error of argmax q(y|x) (1 - accuracy)",
+    }
+
+    def __init__(
+        self,
+        input_shape=(28, 28, 1),
+        latent_dim=50,
+        num_classes=10,
+        hidden_units=(500,),
+        classifier_units=(500,),
+        activation="softplus",
+        likelihood="bernoulli",
+        alpha=10.0,
+        m1=None,
+        generative=None,
+        classifier=None,
+        seed=None,
+        **kwargs,
+    ):
+        if isinstance(num_classes, bool) or int(num_classes) != num_classes:
+            raise ValueError(f"num_classes must be an integer, got {num_classes!r}.")
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
+        if not alpha >= 0:
+            raise ValueError(f"alpha must be >= 0, got {alpha!r}.")
+        if isinstance(m1, str):
+            m1 = zoo.create_model(m1, pretrained=True)
+        elif isinstance(m1, dict):
+            m1 = keras.saving.deserialize_keras_object(m1)
+        if m1 is not None and not isinstance(m1, VAE):
+            raise TypeError(f"m1 must be a VAE, got {type(m1).__name__}.")
+        if m1 is not None and tuple(m1.data_shape) != tuple(input_shape):
+            raise ValueError(
+                f"m1 takes inputs of shape {m1.data_shape}, but input_shape is "
+                f"{tuple(input_shape)}."
+            )
+        super().__init__(
+            input_shape,
+            input_range=m1.input_range
+            if m1
+            else (None if likelihood == "gaussian" else (0.0, 1.0)),
+            seed=seed,
+            **kwargs,
+        )
+        self.num_classes = int(num_classes)
+        self.latent_dim = int(latent_dim)
+        self.hidden_units = tuple(int(u) for u in hidden_units)
+        self.classifier_units = tuple(int(u) for u in classifier_units)
+        self.activation = activation
+        self.likelihood = likelihood
+        self.alpha = float(alpha)
+        self.m1 = m1
+        if m1 is not None:
+            m1.trainable = False
+        features = (m1.latent_dim,) if m1 else self.data_shape
+        self.generative = generative or CVAE(
+            features,
+            latent_dim,
+            num_classes,
+            hidden_units=self.hidden_units,
+            activation=activation,
+            likelihood="gaussian" if m1 else likelihood,
+            seed=seed,
+            name="generative",
+        )
+        self.classifier = classifier or networks.mlp_encoder(
+            features,
+            num_classes,
+            self.classifier_units,
+            activation,
+            name="classifier",
+        )
+        if tuple(self.generative.data_shape) != features:
+            raise ValueError(
+                f"generative must model features of shape {features}, got "
+                f"{self.generative.data_shape}."
+            )
+        self._declare_metrics(["loss", "cross_entropy", "accuracy"])
+        self.built = True
+
+    # -- model -----------------------------------------------------------------
+
+    def features(self, x, training=False):
+        """What M2 models: `x` itself, or M1's codes (a sample when training)."""
+        if self.m1 is None:
+            return ops.cast(x, self.compute_dtype)
+        q1 = self.m1.posterior(x)
+        return q1.sample(seed=self.generative._draw_seed()) if training else q1.mean()
+
+    def _bound_per_class(self, feats, training):
+        # L(x, y) for every class y: shape [B, num_classes].
+        k = self.num_classes
+        batch = ops.shape(feats)[0]
+        labels = ops.tile(ops.arange(k, dtype="int32"), [batch])
+        repeated = ops.repeat(feats, k, axis=0)
+        cvae = self.generative
+        q = cvae.posterior(repeated, labels, training=training)
+        z = q.sample(seed=cvae._draw_seed())
+        nll = -cvae.likelihood_of(z, labels, training).log_prob(repeated)
+        bound = nll + cvae.kl_divergence(q, z) + math.log(k)
+        return ops.reshape(bound, (-1, k))
+
+    def compute_losses(self, x, y=None, training=False):
+        if y is None:
+            y = ops.full((ops.shape(x)[0],), UNLABELLED, "int32")
+        y = ops.cast(ops.reshape(y, (-1,)), "int32")
+        feats = self.features(x, training)
+        log_qy = ops.log_softmax(self.classifier(feats, training=training), axis=-1)
+        bound = self._bound_per_class(feats, training)
+        labelled = ops.greater_equal(y, 0)
+        index = ops.expand_dims(ops.maximum(y, 0), -1)
+        bound_y = ops.take_along_axis(bound, index, axis=-1)[:, 0]
+        cross_entropy = -ops.take_along_axis(log_qy, index, axis=-1)[:, 0]
+        qy = ops.exp(log_qy)
+        unlabelled_bound = ops.sum(qy * (bound + log_qy), axis=-1)
+        loss = ops.where(
+            labelled, bound_y + self.alpha * cross_entropy, unlabelled_bound
+        )
+        weights = ops.cast(labelled, loss.dtype)
+        hit = ops.cast(ops.equal(ops.argmax(log_qy, -1), ops.maximum(y, 0)), "float32")
+        return {
+            "loss": loss,
+            "cross_entropy": (cross_entropy, weights),
+            "accuracy": (hit, weights),
+        }
+
+    # -- labels at the edge ----------------------------------------------------
+
+    def _check_fit_labels(self, x, y, where):
+        if isinstance(x, tf.data.Dataset):
+            for batch in x.take(1):
+                has_y = isinstance(batch, tuple) and len(batch) > 1
+                self._check_class_labels(
+                    batch[1] if has_y else None, where, unlabelled=UNLABELLED
+                )
+        elif x is not None:
+            labels = self._check_class_labels(y, where, unlabelled=UNLABELLED)
+            if len(labels) != len(x):
+                raise ValueError(
+                    f"{type(self).__name__}.{where} expected one label per example "
+                    f"({len(x)}; -1 for unlabelled), got {len(labels)}."
+                )
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        self._validate_fit_data(x, "fit")
+        self._check_fit_labels(x, y, "fit")
+        return super().fit(x, y, *args, **kwargs)
+
+    # -- verbs -----------------------------------------------------------------
+
+    def call(self, x, training=False):
+        """Class probabilities q(y|x), `[B, num_classes]`."""
+        return ops.softmax(self.classifier(self.features(x), training=training))
+
+    def classify(self, x):
+        """q(y|x) for a batch of inputs, `[B, num_classes]`."""
+        return self.call(self.validate_inputs(x, "classify"))
+
+    def encode(self, x, labels=None):
+        """q(z|x, y) (of M1's codes with `m1`); `labels=None` takes argmax q(y|x)."""
+        x = self.validate_inputs(x, "encode")
+        if labels is None:
+            labels = np.argmax(self.call(x), -1)
+        labels = self._check_class_labels(labels, "encode", len(x))
+        return self.generative.posterior(self.features(x), labels)
+
+    def sample(self, n, labels=None):
+        """Means of p(x|y, z) at z ~ p(z) and y ~ p(y) (or the `labels` given);
+        with `m1`, M1 decodes the generated codes."""
+        n = self._check_count(n)
+        if labels is None:
+            labels = keras.random.randint(
+                (n,), 0, self.num_classes, seed=self.seed_generator
+            ).numpy()
+        images = self.generative.sample(n, labels)
+        return images if self.m1 is None else self.m1.decode(images).mean()
+
+    def evaluate_metrics(self, dataset):
+        """Test accuracy and error of argmax q(y|x) over `(x, y)` batches."""
+        hits, count = 0, 0
+        predict = tf.function(self.call)
+        for x, y in dataset:
+            hits += int(np.sum(np.argmax(predict(x), -1) == y.numpy()))
+            count += int(x.shape[0])
+        accuracy = hits / count
+        return {"accuracy": accuracy, "error": 1.0 - accuracy, "examples": count}
+
+    # -- config ----------------------------------------------------------------
+
+    def get_config(self):
+        serialize = keras.saving.serialize_keras_object
+        return super().get_config() | {
+            "latent_dim": self.latent_dim,
+            "num_classes": self.num_classes,
+            "hidden_units": list(self.hidden_units),
+            "classifier_units": list(self.classifier_units),
+            "activation": self.activation,
+            "likelihood": self.likelihood,
+            "alpha": self.alpha,
+            "m1": None if self.m1 is None else serialize(self.m1),
+            "generative": serialize(self.generative),
+            "classifier": serialize(self.classifier),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = copy.deepcopy(config)
+        for key in ("generative", "classifier"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+zoo.register_preset(
+    "m2_mnist_100labels",
+    SemiSupervisedVAE,
+    config=dict(
+        input_shape=(28, 28, 1),
+        latent_dim=50,
+        num_classes=10,
+        hidden_units=(500,),
+        classifier_units=(500,),
+        activation="softplus",
+        alpha=10.0,
+        m1="vae_mnist",
+        seed=0,
+    ),
+    description="M1 + M2 (Kingma et al. 2014): M2 on the vae_mnist codes, 100 "
+    "labels (10 per class).",
+    dataset="mnist",
+    recipe=dict(
+        epochs=100,
+        batch_size=100,
+        supervised_metrics=True,
+        semi_supervised=dict(labelled_per_class=10, labelled_batch_size=100),
+        data=dict(binarize="dynamic"),
+        test_data=dict(binarize="static"),
+        learning_rate=3e-4,
+        metric_notes="classification by argmax q(y|x)",
+    ),
+    test_overrides=dict(
+        m1=None, hidden_units=(16,), classifier_units=(16,), latent_dim=3
+    ),
+)
