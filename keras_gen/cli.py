@@ -3,6 +3,7 @@
 import argparse
 import copy
 import json
+import resource
 import sys
 import time
 from pathlib import Path
@@ -312,13 +313,20 @@ def finish_preset(name, out_dir, data_dir=None, model=None, metadata=None):
         model = zoo.load_preset_folder(out_dir)
         metadata = json.loads((out_dir / zoo.METADATA_FILE).read_text())
     preset = zoo.get_preset(name)
+    start = time.perf_counter()
     metrics = evaluate_preset(name, data_dir=data_dir, model=model)
+    wall = time.perf_counter() - start
     examples = metrics.pop("examples")
     metadata = dict(metadata) | {
         "metrics": {
             "split": f"test ({examples} images)",
             "command": TEST_COMMAND.format(name=name),
             "values": metrics,
+            "wall_time_s": round(wall, 1),
+            # Linux reports kilobytes; the peak of the whole process so far.
+            "peak_rss_mb": round(
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            ),
         }
     }
     metadata = model.save_to_preset(out_dir, metadata)
@@ -327,8 +335,18 @@ def finish_preset(name, out_dir, data_dir=None, model=None, metadata=None):
     from .plot import save_figure
 
     save_figure(out_dir / "samples.png", _panels(model, x.numpy()), ncols=4)
-    if getattr(model, "code_dim", None) == 2:
+    if getattr(model, "code_dim", None) == 2 or getattr(model, "latent_dim", 0) == 2:
         _latent_figure(model, out_dir / "latent.png", data_dir)
+    if hasattr(model, "manifold") and model.latent_dim == 2:
+        grid = model.manifold(20).numpy()
+        save_figure(out_dir / "manifold.png", {"decoded prior quantiles": grid}, 20)
+    if hasattr(model, "class_grid"):
+        grid = model.class_grid(10).numpy()
+        save_figure(
+            out_dir / "classes.png",
+            {"samples, one row per class": grid.reshape(-1, *grid.shape[2:])},
+            10,
+        )
     write_card(name, out_dir)
     return model, metadata
 
@@ -340,15 +358,22 @@ def _latent_figure(model, path, data_dir=None):
 
     x, y = data.load_numpy("mnist", "test", data_dir=data_dir)
     x = x.astype("float32") / 255.0
+    # A VAE encodes to a distribution: plot its mean.
     codes = np.concatenate(
-        [model.encode(x[i : i + 1000]) for i in range(0, len(x), 1000)]
+        [
+            getattr(code, "mean", lambda c=code: c)()
+            for code in (model.encode(x[i : i + 1000]) for i in range(0, len(x), 1000))
+        ]
     )
     flat = x.reshape(len(x), -1)
     _, _, vt = np.linalg.svd(flat - flat.mean(0), full_matrices=False)
     pca = (flat - flat.mean(0)) @ vt[:2].T
     return save_scatter(
         path,
-        {"autoencoder codes (test set)": (codes, y), "PCA to 2-D (test set)": (pca, y)},
+        {
+            f"{type(model).__name__} codes (test set)": (codes, y),
+            "PCA to 2-D (test set)": (pca, y),
+        },
     )
 
 
@@ -397,8 +422,25 @@ def write_card(name, path):
         lines += [
             "![MNIST test set in the 2-D code space and in PCA to 2-D](latent.png)",
             "",
-            "The 10,000 test digits in the learned 2-D code, coloured by label, beside "
+            "The 10,000 test digits in the learned 2-D code (a VAE's posterior means), "
+            "coloured by label, beside "
             "their projection on the first two principal components.",
+            "",
+        ]
+    if (path / "manifold.png").is_file():
+        lines += [
+            "![decoded 20 x 20 grid of prior quantiles](manifold.png)",
+            "",
+            "The means of p(x|z) over a 20 x 20 grid of the standard normal prior's "
+            "quantiles (`model.manifold(20)`).",
+            "",
+        ]
+    if (path / "classes.png").is_file():
+        lines += [
+            "![samples, one row per class](classes.png)",
+            "",
+            "Ten samples of each class, digits 0 to 9 top to bottom "
+            "(`model.class_grid(10)`).",
             "",
         ]
     if (path / "reference_stats.npz").is_file():
@@ -421,6 +463,16 @@ def write_card(name, path):
         )
         + ".",
         "",
+        *(
+            [
+                f"The evaluation took {meta['metrics']['wall_time_s']} s on 2 CPU "
+                f"cores; the peak resident memory of its process was "
+                f"{meta['metrics']['peak_rss_mb']} MB.",
+                "",
+            ]
+            if "peak_rss_mb" in meta["metrics"]
+            else []
+        ),
         "| metric | value | meaning |",
         "|---|---|---|",
         rows,

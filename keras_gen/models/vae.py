@@ -392,6 +392,25 @@ class VAE(GenerativeModel):
         images = tf.reshape(images, (-1, steps, *self.data_shape))
         return images[0] if single else images
 
+    def manifold(self, n=20):
+        """Decoded means over an `n` x `n` grid of the prior's quantiles (2-D latent,
+        standard normal prior), as in Kingma & Welling's figure 4.
+
+        Returns:
+            `[n * n, *input_shape]`, rows of increasing z2, columns of increasing z1.
+        """
+        n = self._check_count(n)
+        if self.latent_dim != 2 or self._prior_spec != "normal":
+            raise ValueError(
+                "manifold needs latent_dim=2 and the standard normal prior, got "
+                f"latent_dim={self.latent_dim}, prior={self._prior_spec!r}."
+            )
+        quantiles = tfd.Normal(0.0, 1.0).quantile(
+            np.linspace(0.5 / n, 1 - 0.5 / n, n).astype("float32")
+        )
+        z1, z2 = np.meshgrid(quantiles.numpy(), quantiles.numpy()[::-1])
+        return self.decode(np.stack([z1.ravel(), z2.ravel()], -1)).mean()
+
     def _log_weights(self, x, labels, q, count):
         # log p(x, z_i) - log q(z_i|x) for `count` draws z_i: shape [count, B].
         z = q.sample(count, seed=self._draw_seed())
