@@ -43,7 +43,7 @@ def train(args):
 
 def measure(args):
     from keras_gen import zoo
-    from keras_gen.cli import _dataset
+    from keras_gen.cli import EPOCH_BUDGET_FILE, _dataset
 
     preset = zoo.get_preset(args.preset)
     model = zoo.load_preset_folder(args.folder)
@@ -62,8 +62,6 @@ def measure(args):
         rows.append((epoch, values, time.perf_counter() - start))
         print(epoch, json.dumps(values), flush=True)
     lines = [
-        f"# {args.preset}: test NLL against the epoch budget",
-        "",
         f"Snapshots of one run of `keras-gen train {args.preset}` (the recipe's "
         "cosine learning-rate decay over all its epochs), measured on the first "
         f"{args.limit:,} test images (the recipe's fixed binarization) with k = "
@@ -81,8 +79,10 @@ def measure(args):
     ]
     text = "\n".join(lines) + "\n"
     print(text)
+    # The model card includes this table (see keras_gen.cli.write_card).
+    (Path(args.folder) / EPOCH_BUDGET_FILE).write_text(text)
     if args.out:
-        Path(args.out).write_text(text)
+        Path(args.out).write_text(f"# {args.preset}: test NLL against epochs\n\n{text}")
 
 
 def main():

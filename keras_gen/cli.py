@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 TEST_COMMAND = "keras-gen evaluate {name}"
+EPOCH_BUDGET_FILE = "epoch_budget.md"
 
 
 def _dataset(
@@ -493,6 +494,9 @@ def write_card(name, path):
         "Per-epoch training metrics are in `metadata.json` (`history`).",
         "",
     ]
+    if (path / EPOCH_BUDGET_FILE).is_file():
+        # Measured on the run's checkpoints by a benchmark script that names itself.
+        lines += ["## Epoch budget", "", (path / EPOCH_BUDGET_FILE).read_text()]
     (path / "README.md").write_text("\n".join(lines))
 
 
