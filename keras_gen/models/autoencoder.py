@@ -1,7 +1,5 @@
 """Autoencoders: learned dimensionality reduction with a reconstruction likelihood."""
 
-import copy
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -58,6 +56,7 @@ class Autoencoder(GenerativeModel):
         networks", Science 2006.
     """
 
+    sub_models = ("encoder", "decoder")
     metric_docs = {
         "loss": "reconstruction negative log-likelihood, nats per image",
         "bce": "binary cross-entropy summed over the pixels, nats per image",
@@ -310,14 +309,6 @@ class Autoencoder(GenerativeModel):
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = copy.deepcopy(config)
-        for key in ("encoder", "decoder"):
-            if isinstance(config.get(key), dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
 zoo.register_preset(

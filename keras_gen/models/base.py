@@ -6,6 +6,7 @@ terms reduced under the distribution contract, the compile-config round trip of
 models with several optimizers, and preset loading and saving.
 """
 
+import copy
 import math
 
 import keras
@@ -36,6 +37,8 @@ class GenerativeModel(keras.Model):
     """
 
     optimizer_names = ("optimizer",)
+    # Constructor arguments that are networks, serialized in `get_config`.
+    sub_models = ()
 
     def __init__(self, input_shape, input_range=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -190,6 +193,29 @@ class GenerativeModel(keras.Model):
         self._validate_fit_data(x, "evaluate")
         return super().evaluate(x, y, *args, **kwargs)
 
+    @staticmethod
+    def _checked_num_classes(num_classes):
+        if isinstance(num_classes, bool) or int(num_classes) != num_classes:
+            raise ValueError(f"num_classes must be an integer, got {num_classes!r}.")
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
+        return int(num_classes)
+
+    def _check_fit_labels(self, x, y, where, unlabelled=None):
+        """Labels next to the inputs of `fit`/`evaluate`: in range, one per example."""
+        if isinstance(x, tf.data.Dataset):
+            for batch in x.take(1):
+                has_y = isinstance(batch, tuple) and len(batch) > 1
+                labels = batch[1].numpy() if has_y else None
+                self._check_class_labels(labels, where, unlabelled=unlabelled)
+        elif x is not None:
+            labels = self._check_class_labels(y, where, unlabelled=unlabelled)
+            if len(labels) != len(x):
+                raise ValueError(
+                    f"{type(self).__name__}.{where} expected one label per example "
+                    f"({len(x)}), got {len(labels)}."
+                )
+
     def _check_class_labels(self, labels, where, n=None, unlabelled=None):
         """Validates integer class labels in `[0, num_classes)` at the edge.
 
@@ -254,6 +280,15 @@ class GenerativeModel(keras.Model):
             "input_shape": list(self.data_shape),
             "seed": self.seed,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        # Sub-networks come serialized (see `sub_models`); rebuild them first.
+        config = copy.deepcopy(config)
+        for key in cls.sub_models:
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
 
     def get_compile_config(self):
         if not self.compiled:

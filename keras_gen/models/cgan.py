@@ -37,11 +37,7 @@ class ConditionalGAN(GAN):
     requires_labels = True
 
     def __init__(self, input_shape=(28, 28, 1), latent_dim=100, num_classes=10, **kw):
-        if isinstance(num_classes, bool) or int(num_classes) != num_classes:
-            raise ValueError(f"num_classes must be an integer, got {num_classes!r}.")
-        if num_classes < 2:
-            raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
-        self.num_classes = int(num_classes)
+        self.num_classes = self._checked_num_classes(num_classes)
         super().__init__(input_shape, latent_dim, **kw)
 
     def _check_networks(self):

@@ -1,7 +1,5 @@
 """A domain classifier: the feature extractor behind FID, IS and class fractions."""
 
-import copy
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -92,6 +90,7 @@ class Classifier(GenerativeModel):
         local Nash equilibrium", NeurIPS 2017 (FID on a domain network's features).
     """
 
+    sub_models = ("network",)
     requires_labels = True
     metric_docs = {
         "loss": "cross-entropy of the true label, nats per image",
@@ -311,13 +310,6 @@ class Classifier(GenerativeModel):
             "max_rotation": self.max_rotation,
             "network": keras.saving.serialize_keras_object(self.network),
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = copy.deepcopy(config)
-        if isinstance(config.get("network"), dict):
-            config["network"] = keras.saving.deserialize_keras_object(config["network"])
-        return cls(**config)
 
 
 zoo.register_preset(

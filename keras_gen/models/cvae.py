@@ -2,7 +2,6 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from .. import zoo
 from .vae import VAE
@@ -40,25 +39,8 @@ class CVAE(VAE):
     num_label_inputs = 1
 
     def __init__(self, input_shape=(28, 28, 1), latent_dim=20, num_classes=10, **kw):
-        if isinstance(num_classes, bool) or int(num_classes) != num_classes:
-            raise ValueError(f"num_classes must be an integer, got {num_classes!r}.")
-        if num_classes < 2:
-            raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
-        self.num_classes = int(num_classes)
+        self.num_classes = self._checked_num_classes(num_classes)
         super().__init__(input_shape, latent_dim, **kw)
-
-    def _check_fit_labels(self, x, y, where):
-        if isinstance(x, tf.data.Dataset):
-            for batch in x.take(1):
-                has_y = isinstance(batch, tuple) and len(batch) > 1
-                self._check_class_labels(batch[1] if has_y else None, where)
-        elif x is not None:
-            labels = self._check_class_labels(y, where)
-            if len(labels) != len(x):
-                raise ValueError(
-                    f"{type(self).__name__}.{where} expected one label per example "
-                    f"({len(x)}), got {len(labels)}."
-                )
 
     def fit(self, x=None, y=None, *args, **kwargs):
         self._validate_fit_data(x, "fit")

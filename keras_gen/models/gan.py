@@ -7,8 +7,6 @@ k real minibatches of one training iteration, so an epoch is still one pass over
 data for the discriminator.
 """
 
-import copy
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -66,6 +64,7 @@ class GAN(GenerativeModel):
         Goodfellow et al., "Generative adversarial nets", NIPS 2014.
     """
 
+    sub_models = ("generator", "discriminator")
     optimizer_names = ("d_optimizer", "g_optimizer")
     conditional = False
 
@@ -450,14 +449,6 @@ class GAN(GenerativeModel):
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = copy.deepcopy(config)
-        for key in ("generator", "discriminator"):
-            if isinstance(config.get(key), dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
 ADAM = {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}

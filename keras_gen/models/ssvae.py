@@ -1,6 +1,5 @@
 """`SemiSupervisedVAE`: Kingma et al.'s M2, alone or stacked on a VAE (M1 + M2)."""
 
-import copy
 import math
 
 import keras
@@ -61,6 +60,7 @@ class SemiSupervisedVAE(GenerativeModel):
         generative models", NeurIPS 2014.
     """
 
+    sub_models = ("generative", "classifier")
     requires_labels = True
     metric_docs = {
         "loss": "the M2 objective (labelled and unlabelled terms), nats per example",
@@ -85,10 +85,6 @@ class SemiSupervisedVAE(GenerativeModel):
         seed=None,
         **kwargs,
     ):
-        if isinstance(num_classes, bool) or int(num_classes) != num_classes:
-            raise ValueError(f"num_classes must be an integer, got {num_classes!r}.")
-        if num_classes < 2:
-            raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
         if not alpha >= 0:
             raise ValueError(f"alpha must be >= 0, got {alpha!r}.")
         if isinstance(m1, str):
@@ -110,7 +106,7 @@ class SemiSupervisedVAE(GenerativeModel):
             seed=seed,
             **kwargs,
         )
-        self.num_classes = int(num_classes)
+        self.num_classes = self._checked_num_classes(num_classes)
         self.latent_dim = int(latent_dim)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.classifier_units = tuple(int(u) for u in classifier_units)
@@ -194,24 +190,9 @@ class SemiSupervisedVAE(GenerativeModel):
 
     # -- labels at the edge ----------------------------------------------------
 
-    def _check_fit_labels(self, x, y, where):
-        if isinstance(x, tf.data.Dataset):
-            for batch in x.take(1):
-                has_y = isinstance(batch, tuple) and len(batch) > 1
-                self._check_class_labels(
-                    batch[1] if has_y else None, where, unlabelled=UNLABELLED
-                )
-        elif x is not None:
-            labels = self._check_class_labels(y, where, unlabelled=UNLABELLED)
-            if len(labels) != len(x):
-                raise ValueError(
-                    f"{type(self).__name__}.{where} expected one label per example "
-                    f"({len(x)}; -1 for unlabelled), got {len(labels)}."
-                )
-
     def fit(self, x=None, y=None, *args, **kwargs):
         self._validate_fit_data(x, "fit")
-        self._check_fit_labels(x, y, "fit")
+        self._check_fit_labels(x, y, "fit", unlabelled=UNLABELLED)
         return super().fit(x, y, *args, **kwargs)
 
     # -- verbs -----------------------------------------------------------------
@@ -269,14 +250,6 @@ class SemiSupervisedVAE(GenerativeModel):
             "generative": serialize(self.generative),
             "classifier": serialize(self.classifier),
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = copy.deepcopy(config)
-        for key in ("generative", "classifier"):
-            if isinstance(config.get(key), dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
 zoo.register_preset(

@@ -7,7 +7,6 @@ reparameterized sample drawn by the posterior's own `sample()`. The KL is analyt
 otherwise (a mixture prior).
 """
 
-import copy
 import math
 
 import keras
@@ -82,6 +81,7 @@ class VAE(GenerativeModel):
         `log_likelihood`).
     """
 
+    sub_models = ("encoder", "decoder")
     metric_docs = {
         "loss": "-ELBO (reconstruction + beta * KL), nats per image",
         "reconstruction": "-log p(x|z) at one posterior sample, nats per image",
@@ -514,14 +514,6 @@ class VAE(GenerativeModel):
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = copy.deepcopy(config)
-        for key in ("encoder", "decoder"):
-            if isinstance(config.get(key), dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
 zoo.register_preset(
