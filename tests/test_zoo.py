@@ -39,7 +39,8 @@ def test_list_models_filters_by_pattern_and_weights(tmp_zoo):
         "dae_mnist",
         "scae_mnist",
     ]
-    assert zoo.list_models("vae*") == []
+    assert zoo.list_models("vae*") == ["vae2d_mnist", "vae_mnist"]
+    assert zoo.list_models("wae*") == []
     assert zoo.list_models(pretrained=True) == []  # the temporary zoo is empty
     assert "ae_mnist" in zoo.list_models(pretrained=False)
 

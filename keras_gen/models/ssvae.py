@@ -262,7 +262,7 @@ zoo.register_preset(
         hidden_units=(500,),
         classifier_units=(500,),
         activation="softplus",
-        alpha=10.0,
+        alpha=1.0,
         m1="vae_mnist",
         seed=0,
     ),
@@ -270,7 +270,7 @@ zoo.register_preset(
     "labels (10 per class).",
     dataset="mnist",
     recipe=dict(
-        epochs=100,
+        epochs=60,
         batch_size=100,
         supervised_metrics=True,
         semi_supervised=dict(labelled_per_class=10, labelled_batch_size=100),
@@ -278,7 +278,7 @@ zoo.register_preset(
         jit_compile=False,
         data=dict(binarize="dynamic"),
         test_data=dict(binarize="static"),
-        learning_rate=3e-4,
+        learning_rate=1e-3,
         metric_notes="classification by argmax q(y|x)",
     ),
     test_overrides=dict(

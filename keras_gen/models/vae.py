@@ -550,7 +550,9 @@ zoo.register_preset(
                 },
             },
         },
-        metric_notes="nll by log_likelihood with k = 5,000 importance samples",
+        metric_notes="nll by log_likelihood with k = 5,000 importance samples; "
+        "Burda et al. 2015, Table 1, report 86.76 for this VAE after 3,280 epochs; "
+        "the keras_gen bar is 88.5",
     ),
     test_overrides=dict(hidden_units=(16,), latent_dim=3),
 )
