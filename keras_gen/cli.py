@@ -341,8 +341,8 @@ def finish_preset(name, out_dir, data_dir=None, model=None, metadata=None):
     if hasattr(model, "manifold") and model.latent_dim == 2:
         grid = model.manifold(20).numpy()
         save_figure(out_dir / "manifold.png", {"decoded prior quantiles": grid}, 20)
-    if hasattr(model, "class_grid"):
-        grid = model.class_grid(10).numpy()
+    if hasattr(model, "num_classes") and model.sample_takes_labels:
+        grid = model.class_grid(10)
         save_figure(
             out_dir / "classes.png",
             {"samples, one row per class": grid.reshape(-1, *grid.shape[2:])},

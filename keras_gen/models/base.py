@@ -39,6 +39,8 @@ class GenerativeModel(keras.Model):
     optimizer_names = ("optimizer",)
     # Constructor arguments that are networks, serialized in `get_config`.
     sub_models = ()
+    # Whether `sample(n, labels)` draws chosen classes (see `class_grid`).
+    sample_takes_labels = False
 
     def __init__(self, input_shape, input_range=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -265,6 +267,14 @@ class GenerativeModel(keras.Model):
     def sample(self, n, labels=None):
         """Draws `n` examples from the model."""
         raise NotImplementedError(f"{type(self).__name__} does not sample.")
+
+    def class_grid(self, per_class=10):
+        """`[num_classes, per_class, *input_shape]`: one row of samples per class,
+        for models whose `sample(n, labels)` takes classes."""
+        per_class = self._check_count(per_class, "per_class")
+        labels = np.repeat(np.arange(self.num_classes), per_class)
+        images = np.asarray(self.sample(len(labels), labels))
+        return images.reshape(self.num_classes, per_class, *self.data_shape)
 
     @staticmethod
     def _check_count(n, name="n"):

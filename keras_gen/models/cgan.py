@@ -34,6 +34,7 @@ class ConditionalGAN(GAN):
     """
 
     conditional = True
+    sample_takes_labels = True
     requires_labels = True
 
     def __init__(self, input_shape=(28, 28, 1), latent_dim=100, num_classes=10, **kw):

@@ -1,7 +1,6 @@
 """`CVAE`: a VAE whose encoder and decoder both see the class label."""
 
 import keras
-import numpy as np
 
 from .. import zoo
 from .vae import VAE
@@ -35,6 +34,7 @@ class CVAE(VAE):
     """
 
     conditional = True
+    sample_takes_labels = True
     requires_labels = True
     num_label_inputs = 1
 
@@ -92,13 +92,6 @@ class CVAE(VAE):
             "CVAE.interpolate is not defined: encode both with their labels and "
             "decode the line between the codes with the label you want."
         )
-
-    def class_grid(self, per_class=10):
-        """`[num_classes, per_class, *input_shape]`: one row of samples per class."""
-        per_class = self._check_count(per_class, "per_class")
-        labels = np.repeat(np.arange(self.num_classes), per_class)
-        images = self.sample(len(labels), labels).numpy()
-        return images.reshape(self.num_classes, per_class, *self.data_shape)
 
     def get_config(self):
         return super().get_config() | {"num_classes": self.num_classes}
