@@ -49,10 +49,12 @@ def _dataset(
     )
 
 
-def _panels(model, x):
+def _panels(model, x, y=None):
     panels = {"test images": x}
     if hasattr(model, "reconstruct"):
-        panels["reconstructions"] = model.reconstruct(x).numpy()
+        # A conditional VAE reconstructs x given its label.
+        args = (x, y) if getattr(model, "conditional", False) else (x,)
+        panels["reconstructions"] = np.asarray(model.reconstruct(*args))
     try:
         if getattr(model, "conditional", False):
             labels = np.arange(len(x)) % model.num_classes
@@ -299,21 +301,8 @@ def train_preset(
     return finish_preset(name, out_dir, data_dir, model, training_metadata(wall))
 
 
-def finish_preset(name, out_dir, data_dir=None, model=None, metadata=None):
-    """Measures a trained preset's test metrics and writes its metadata, sample
-    picture and card. `train_preset` ends with it; called alone, it finishes the
-    checkpoint in `out_dir` (weights and training metadata written every epoch).
-
-    Returns:
-        The model and its metadata.
-    """
-    from . import zoo
-
-    out_dir = Path(out_dir)
-    if model is None:
-        model = zoo.load_preset_folder(out_dir)
-        metadata = json.loads((out_dir / zoo.METADATA_FILE).read_text())
-    preset = zoo.get_preset(name)
+def _measure(name, model, metadata, data_dir=None):
+    # The test metrics, with the evaluation's wall time and peak memory.
     start = time.perf_counter()
     metrics = evaluate_preset(name, data_dir=data_dir, model=model)
     wall = time.perf_counter() - start
@@ -330,13 +319,41 @@ def finish_preset(name, out_dir, data_dir=None, model=None, metadata=None):
             ),
         }
     }
+    return metadata
+
+
+def finish_preset(
+    name, out_dir, data_dir=None, model=None, metadata=None, measure=True
+):
+    """Measures a trained preset's test metrics and writes its metadata, sample
+    picture and card. `train_preset` ends with it; called alone, it finishes the
+    checkpoint in `out_dir` (weights and training metadata written every epoch).
+    `measure=False` keeps the metrics already in the folder's metadata and only
+    redraws the pictures and the card.
+
+    Returns:
+        The model and its metadata.
+    """
+    from . import zoo
+
+    out_dir = Path(out_dir)
+    if model is None:
+        model = zoo.load_preset_folder(out_dir)
+        metadata = json.loads((out_dir / zoo.METADATA_FILE).read_text())
+    preset = zoo.get_preset(name)
+    if measure:
+        metadata = _measure(name, model, metadata, data_dir)
     metadata = model.save_to_preset(out_dir, metadata)
-    x = next(iter(_dataset(preset, "test", 16, data_dir, shuffle=False)))
-    x = x[0] if isinstance(x, tuple) else x
+    x, y = next(
+        iter(_dataset(preset, "test", 16, data_dir, shuffle=False, supervised=True))
+    )
     from .plot import save_figure
 
-    save_figure(out_dir / "samples.png", _panels(model, x.numpy()), ncols=4)
-    if getattr(model, "code_dim", None) == 2 or getattr(model, "latent_dim", 0) == 2:
+    save_figure(out_dir / "samples.png", _panels(model, x.numpy(), y.numpy()), ncols=4)
+    two_d = (
+        getattr(model, "code_dim", None) == 2 or getattr(model, "latent_dim", 0) == 2
+    )
+    if two_d and hasattr(model, "encode"):
         _latent_figure(model, out_dir / "latent.png", data_dir)
     if hasattr(model, "manifold") and model.latent_dim == 2:
         grid = model.manifold(20).numpy()
