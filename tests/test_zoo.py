@@ -36,8 +36,10 @@ def test_list_models_filters_by_pattern_and_weights(tmp_zoo):
         "ae_mnist",
         "cae_mnist",
         "conv_ae_mnist",
+        "cvae_mnist",
         "dae_mnist",
         "scae_mnist",
+        "vae_mnist",
     ]
     assert zoo.list_models("vae*") == ["vae2d_mnist", "vae_mnist"]
     assert zoo.list_models("wae*") == []
