@@ -79,7 +79,7 @@ class SemiSupervisedVAE(GenerativeModel):
         classifier_units=(500,),
         activation="softplus",
         likelihood="bernoulli",
-        alpha=10.0,
+        alpha=1.0,
         m1=None,
         generative=None,
         classifier=None,
