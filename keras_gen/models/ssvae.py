@@ -50,7 +50,7 @@ class SemiSupervisedVAE(GenerativeModel):
 
     Example:
         >>> m2 = keras_gen.SemiSupervisedVAE(m1="vae_mnist")
-        >>> m2.compile(keras.optimizers.Adam(3e-4))
+        >>> m2.compile(keras.optimizers.Adam(1e-3))
         >>> m2.fit(keras_gen.data.load_semi_supervised("mnist", "train", 100,
         ...     labelled_per_class=10, binarize="dynamic"), epochs=50)
         >>> m2.classify(x_test).argmax(-1)
