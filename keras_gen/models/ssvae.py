@@ -271,7 +271,7 @@ zoo.register_preset(
     "labels (10 per class).",
     dataset="mnist",
     recipe=dict(
-        epochs=60,
+        epochs=200,
         batch_size=100,
         supervised_metrics=True,
         semi_supervised=dict(labelled_per_class=10, labelled_batch_size=100),
