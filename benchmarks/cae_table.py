@@ -2,7 +2,8 @@
 
 Usage: python benchmarks/cae_table.py [--pretrain-epochs N] [--finetune-epochs N]
                                       [--train-size N] [--val-size N] [--contraction L]
-                                      [--finetune-lr LR] [--tied]
+                                      [--finetune-lr LR] [--finetune-optimizer NAME]
+                                      [--dropout P] [--tied] [--cache DIR]
                                       [--only NAME ...] [--out PATH]
 
 Each model has one hidden layer of 1000 sigmoid units and a Bernoulli
@@ -13,8 +14,11 @@ the error on the other 10,000 train images (the paper's validation set) and the
 table reports the test error of that epoch's weights. Also reported, as in the
 paper, before fine-tuning: mean Frobenius norm of the encoder Jacobian on the test
 set and SAT (mean fraction of hidden units with h < 0.05 or h > 0.95). Differences
-from the paper: untied weights unless --tied; Adam instead of SGD; one setting per
-model below, not a per-model hyperparameter search.
+from the paper: untied weights unless --tied; Adam instead of SGD unless
+--finetune-optimizer sgd; one setting per model below, not a per-model
+hyperparameter search. --dropout P drops hidden units while fine-tuning (the same
+for every row); --cache DIR keeps the pretrained encoders, so fine-tuning settings
+can be compared on the same features.
 """
 
 import argparse
@@ -99,8 +103,23 @@ def run(name, args, x, y, xv, yv, xt, yt):
     )
     model.compile(optimizer, steps_per_execution=50)
     start = time.perf_counter()
-    if not name.startswith("MLP"):
+    cached = None
+    if args.cache:
+        key = (
+            f"{name.split(' (')[0]}_lambda{args.contraction:g}_"
+            f"epochs{args.pretrain_epochs}_n{len(x)}{'_tied' if args.tied else ''}"
+        )
+        cached = Path(args.cache) / (key.replace(" ", "").replace("+", "") + ".npz")
+    if cached and cached.exists():
+        with np.load(cached) as saved:
+            model.encoder.set_weights([saved[f"w{i}"] for i in range(len(saved))])
+        print(f"pretrained encoder loaded from {cached}", flush=True)
+    elif not name.startswith("MLP"):
         model.fit(x, epochs=args.pretrain_epochs, batch_size=128, verbose=0)
+        if cached:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            weights = model.encoder.get_weights()
+            np.savez(cached, **{f"w{i}": w for i, w in enumerate(weights)})
     pretrain_seconds = time.perf_counter() - start
     codes = np.concatenate(
         [model.encode(xt[i : i + 500]) for i in range(0, len(xt), 500)]
@@ -116,15 +135,18 @@ def run(name, args, x, y, xv, yv, xt, yt):
         [
             keras.Input((28, 28, 1)),
             keras.models.clone_model(model.encoder),
+            keras.layers.Dropout(args.dropout, seed=0),
             keras.layers.Dense(10, activation="softmax"),
         ]
     )
     clf.layers[0].set_weights(model.encoder.get_weights())
-    # Adam with a cosine decay to 0 over the fine-tuning epochs.
+    # Adam (or SGD with momentum 0.9), the step decaying to 0 on a cosine.
     steps = args.finetune_epochs * -(-len(x) // 64)
     schedule = keras.optimizers.schedules.CosineDecay(args.finetune_lr, steps)
     clf.compile(
-        keras.optimizers.Adam(schedule),
+        keras.optimizers.Adam(schedule)
+        if args.finetune_optimizer == "adam"
+        else keras.optimizers.SGD(schedule, momentum=0.9),
         "sparse_categorical_crossentropy",
         metrics=["accuracy"],
         steps_per_execution=50,
@@ -166,6 +188,11 @@ def main():
     parser.add_argument("--val-size", type=int, default=10000)
     parser.add_argument("--contraction", type=float, default=100.0, help="CAE lambda")
     parser.add_argument("--finetune-lr", type=float, default=1e-3)
+    parser.add_argument("--finetune-optimizer", choices=("adam", "sgd"), default="adam")
+    parser.add_argument(
+        "--dropout", type=float, default=0.0, help="on hidden units, fine-tuning"
+    )
+    parser.add_argument("--cache", help="folder keeping pretrained encoders")
     parser.add_argument(
         "--tied", action="store_true", help="decoder weights = encoder's transposed"
     )
@@ -189,6 +216,12 @@ def main():
         f"--finetune-epochs {args.finetune_epochs} --train-size {args.train_size} "
         f"--val-size {args.val_size} --contraction {args.contraction:g} "
         f"--finetune-lr {args.finetune_lr:g}"
+        + (
+            f" --finetune-optimizer {args.finetune_optimizer}"
+            if args.finetune_optimizer != "adam"
+            else ""
+        )
+        + (f" --dropout {args.dropout:g}" if args.dropout else "")
         + (" --tied" if args.tied else "")
         + "".join(f" --only '{n}'" for n in args.only or [])
     )
