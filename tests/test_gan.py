@@ -134,6 +134,38 @@ def test_bad_construction_is_refused():
         _small_gan(discriminator=two_logits)
 
 
+def test_generator_average_follows_each_generator_step(tmp_path):
+    gan = _compile(_small_gan(ema_decay=0.75, generator_batch_norm=True), 0.1, 0.1)
+    start = [w.numpy() for w in gan.generator.weights]
+    x = _images(8)
+    gan.fit(tf.data.Dataset.from_tensor_slices(x).batch(8), epochs=1, verbose=0)
+    after = [w.numpy() for w in gan.generator.weights]
+    moved = False
+    for w0, w1, avg in zip(start, after, gan.generator_ema.weights, strict=True):
+        # One generator step: ema = 0.75 * start + 0.25 * new (batch-norm stats too).
+        np.testing.assert_allclose(avg.numpy(), 0.75 * w0 + 0.25 * w1, atol=1e-6)
+        moved |= not np.allclose(w0, w1)
+    assert moved
+    # Sampling uses the average, not the raw generator.
+    z = gan.noise_batch(5)
+    np.testing.assert_allclose(
+        gan.generate(z), gan.generator_ema(z, training=False), atol=1e-6
+    )
+    assert not np.allclose(gan.generate(z), gan.generator(z, training=False))
+    # The average is saved and restored with the model.
+    path = tmp_path / "gan.keras"
+    gan.save(path)
+    loaded = keras.saving.load_model(path, compile=False)
+    assert loaded.ema_decay == 0.75
+    np.testing.assert_allclose(loaded.generate(z), gan.generate(z), atol=1e-6)
+
+
+@pytest.mark.parametrize("decay", [1.0, -0.1, True, "0.9"])
+def test_bad_ema_decay_is_refused(decay):
+    with pytest.raises(ValueError, match=r"ema_decay must be None or a number in"):
+        _small_gan(ema_decay=decay)
+
+
 def test_compile_needs_both_optimizers():
     gan = _small_gan()
     with pytest.raises(ValueError, match="needs both d_optimizer and g_optimizer"):

@@ -58,7 +58,8 @@ class ConditionalGAN(GAN):
         return ops.reshape(ops.cast(labels, "int32"), (-1, 1))
 
     def _generate(self, z, labels=None, training=False):
-        return self.generator([z, self._column(labels)], training=training)
+        generator = self._generator_for(training)
+        return generator([z, self._column(labels)], training=training)
 
     def _discriminate(self, x, labels=None, training=False):
         logits = self.discriminator([x, self._column(labels)], training=training)
