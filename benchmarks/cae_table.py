@@ -3,7 +3,8 @@
 Usage: python benchmarks/cae_table.py [--pretrain-epochs N] [--finetune-epochs N]
                                       [--train-size N] [--val-size N] [--contraction L]
                                       [--finetune-lr LR] [--finetune-optimizer NAME]
-                                      [--dropout P] [--tied] [--cache DIR]
+                                      [--dropout P] [--probe-epochs N] [--tied]
+                                      [--cache DIR]
                                       [--only NAME ...] [--out PATH]
 
 Each model has one hidden layer of 1000 sigmoid units and a Bernoulli
@@ -17,7 +18,8 @@ set and SAT (mean fraction of hidden units with h < 0.05 or h > 0.95). Differenc
 from the paper: untied weights unless --tied; Adam instead of SGD unless
 --finetune-optimizer sgd; one setting per model below, not a per-model
 hyperparameter search. --dropout P drops hidden units while fine-tuning (the same
-for every row); --cache DIR keeps the pretrained encoders, so fine-tuning settings
+for every row); --probe-epochs N trains the softmax layer alone on the frozen
+features before fine-tuning everything; --cache DIR keeps the pretrained encoders, so fine-tuning settings
 can be compared on the same features.
 """
 
@@ -140,6 +142,21 @@ def run(name, args, x, y, xv, yv, xt, yt):
         ]
     )
     clf.layers[0].set_weights(model.encoder.get_weights())
+    probe_error = None
+    if args.probe_epochs:
+        # A linear probe first: the softmax layer alone on the frozen features, so
+        # fine-tuning starts from a trained head, not a random one.
+        clf.layers[0].trainable = False
+        clf.compile(
+            keras.optimizers.Adam(1e-3),
+            "sparse_categorical_crossentropy",
+            steps_per_execution=50,
+        )
+        clf.fit(x, y, epochs=args.probe_epochs, batch_size=64, verbose=0)
+        probe = np.argmax(clf.predict(xv, batch_size=1000, verbose=0), -1)
+        probe_error = 100 * np.mean(probe != yv)
+        print(f"linear probe validation error {probe_error:.2f} %", flush=True)
+        clf.layers[0].trainable = True
     # Adam (or SGD with momentum 0.9), the step decaying to 0 on a cosine.
     steps = args.finetune_epochs * -(-len(x) // 64)
     schedule = keras.optimizers.schedules.CosineDecay(args.finetune_lr, steps)
@@ -192,6 +209,12 @@ def main():
     parser.add_argument(
         "--dropout", type=float, default=0.0, help="on hidden units, fine-tuning"
     )
+    parser.add_argument(
+        "--probe-epochs",
+        type=int,
+        default=0,
+        help="train the softmax layer alone on frozen features first",
+    )
     parser.add_argument("--cache", help="folder keeping pretrained encoders")
     parser.add_argument(
         "--tied", action="store_true", help="decoder weights = encoder's transposed"
@@ -222,6 +245,7 @@ def main():
             else ""
         )
         + (f" --dropout {args.dropout:g}" if args.dropout else "")
+        + (f" --probe-epochs {args.probe_epochs}" if args.probe_epochs else "")
         + (" --tied" if args.tied else "")
         + "".join(f" --only '{n}'" for n in args.only or [])
     )

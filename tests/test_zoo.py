@@ -66,6 +66,15 @@ def test_saved_preset_round_trips_and_holds_only_model_variables(tmp_zoo):
     assert serialized["config"] == json.loads(json.dumps(model.get_config()))
     with h5py.File(folder / "model.weights.h5") as f:
         assert "optimizer" not in f
+        arrays = []
+        f.visititems(
+            lambda _, item: arrays.append(item)
+            if isinstance(item, h5py.Dataset) and item.size > 1
+            else None
+        )
+        # Every array is stored gzip-compressed (lossless, checked by the round
+        # trip below).
+        assert arrays and {a.compression for a in arrays} == {"gzip"}
     assert "compile_config" not in serialized
     # float32 variables (weights plus the code Gaussian) and a little HDF5 overhead.
     assert meta["weights_bytes"] < 4 * (meta["params"] + 8 * 9) + 64_000
