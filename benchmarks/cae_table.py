@@ -19,8 +19,9 @@ from the paper: untied weights unless --tied; Adam instead of SGD unless
 --finetune-optimizer sgd; one setting per model below, not a per-model
 hyperparameter search. --dropout P drops hidden units while fine-tuning (the same
 for every row); --probe-epochs N trains the softmax layer alone on the frozen
-features before fine-tuning everything; --cache DIR keeps the pretrained encoders, so fine-tuning settings
-can be compared on the same features.
+features before fine-tuning everything; --cache DIR keeps the pretrained
+encoders, so fine-tuning settings can be compared on the same features. The log
+counts dead hidden units (std < 0.01 over the test images).
 """
 
 import argparse
@@ -133,6 +134,12 @@ def run(name, args, x, y, xv, yv, xt, yt):
         ]
     )
     sat = np.mean((codes < 0.05) | (codes > 0.95))
+    dead = int(np.sum(codes.std(0) < 0.01))
+    print(
+        f"{name}: {dead} of {codes.shape[1]} hidden units have std < 0.01 on the "
+        "test images",
+        flush=True,
+    )
     clf = keras.Sequential(
         [
             keras.Input((28, 28, 1)),

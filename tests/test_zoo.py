@@ -68,9 +68,11 @@ def test_saved_preset_round_trips_and_holds_only_model_variables(tmp_zoo):
         assert "optimizer" not in f
         arrays = []
         f.visititems(
-            lambda _, item: arrays.append(item)
-            if isinstance(item, h5py.Dataset) and item.size > 1
-            else None
+            lambda _, item: (
+                arrays.append(item)
+                if isinstance(item, h5py.Dataset) and item.size > 1
+                else None
+            )
         )
         # Every array is stored gzip-compressed (lossless, checked by the round
         # trip below).
