@@ -116,3 +116,36 @@ def test_gan_trained_briefly_on_the_ring_covers_several_modes():
     # 800 updates already spread the samples over several modes (6 measured).
     assert result["modes_covered"] >= 3
     assert result["high_quality"] >= 0.03
+
+
+@pytest.mark.slow
+def test_gan_ema_script_measures_both_generators(mnist, tmp_path):
+    from keras_gen import zoo
+
+    preset = zoo.get_preset("gan_mnist")
+    gan = zoo.create_model("gan_mnist", **preset.test_overrides)
+    assert gan.ema_decay is not None  # the preset samples from the average
+    # Make the two generators differ, as after training.
+    for w in gan.generator.trainable_weights:
+        w.assign(w + 0.1)
+    gan.save_to_preset(tmp_path / "gan", {"dataset": "mnist"})
+    out = tmp_path / "ema.md"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "gan_ema.py"),
+            "--folder",
+            str(tmp_path / "gan"),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "TFDS_DATA_DIR": mnist},
+    )
+    rows = [line for line in out.read_text().splitlines() if line.startswith("| ")]
+    assert [r.split("|")[1].strip()[:3] for r in rows[1:]] == ["mov", "raw"]
+    scores = [
+        float(r.split("parzen_log_likelihood ")[1].split(",")[0]) for r in rows[1:]
+    ]
+    assert scores[0] != scores[1]
