@@ -166,6 +166,10 @@ def test_bad_ema_decay_is_refused(decay):
         _small_gan(ema_decay=decay)
 
 
+def test_ema_decay_takes_numpy_numbers():
+    assert _small_gan(ema_decay=np.float32(0.5)).ema_decay == 0.5
+
+
 def test_compile_needs_both_optimizers():
     gan = _small_gan()
     with pytest.raises(ValueError, match="needs both d_optimizer and g_optimizer"):

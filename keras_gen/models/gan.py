@@ -7,6 +7,8 @@ k real minibatches of one training iteration, so an epoch is still one pass over
 data for the discriminator.
 """
 
+import numbers
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -97,7 +99,7 @@ class GAN(GenerativeModel):
         super().__init__(input_shape, input_range=input_range, seed=seed, **kwargs)
         if ema_decay is not None and (
             isinstance(ema_decay, bool)
-            or not isinstance(ema_decay, (int, float))
+            or not isinstance(ema_decay, numbers.Real)
             or not 0 <= ema_decay < 1
         ):
             raise ValueError(
@@ -131,7 +133,14 @@ class GAN(GenerativeModel):
         self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.generator_ema = None
         if self.ema_decay is not None:
-            self.generator_ema = keras.models.clone_model(self.generator)
+            try:
+                self.generator_ema = keras.models.clone_model(self.generator)
+            except (ValueError, TypeError) as error:
+                raise TypeError(
+                    "ema_decay needs a generator that keras.models.clone_model can "
+                    "copy (a functional or sequential model), got "
+                    f"{type(self.generator).__name__}: {error}"
+                ) from error
             self.generator_ema.set_weights(self.generator.get_weights())
             self.generator_ema.trainable = False
         self.d_optimizer = self.g_optimizer = None
