@@ -11,27 +11,32 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _run_script(script, data_dir, *args):
+    """Runs `benchmarks/<script>` on the prepared MNIST; raises if it fails."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "TFDS_DATA_DIR": data_dir},
+    )
+
+
 @pytest.mark.slow
 def test_cae_table_script_produces_all_five_rows(mnist, tmp_path):
     out = tmp_path / "table.md"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "cae_table.py"),
-            "--pretrain-epochs",
-            "1",
-            "--finetune-epochs",
-            "1",
-            "--train-size",
-            "1000",
-            "--val-size",
-            "500",
-            "--out",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "TFDS_DATA_DIR": mnist},
+    _run_script(
+        "cae_table.py",
+        mnist,
+        "--pretrain-epochs",
+        "1",
+        "--finetune-epochs",
+        "1",
+        "--train-size",
+        "1000",
+        "--val-size",
+        "500",
+        "--out",
+        str(out),
     )
     rows = [line for line in out.read_text().splitlines() if line.startswith("| ")]
     assert len(rows) == 1 + 6  # header, the random-init control and five models
@@ -130,18 +135,8 @@ def test_gan_ema_script_measures_both_generators(mnist, tmp_path):
         w.assign(w + 0.1)
     gan.save_to_preset(tmp_path / "gan", {"dataset": "mnist"})
     out = tmp_path / "ema.md"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "gan_ema.py"),
-            "--folder",
-            str(tmp_path / "gan"),
-            "--out",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "TFDS_DATA_DIR": mnist},
+    _run_script(
+        "gan_ema.py", mnist, "--folder", str(tmp_path / "gan"), "--out", str(out)
     )
     rows = [line for line in out.read_text().splitlines() if line.startswith("| ")]
     assert [r.split("|")[1].strip()[:3] for r in rows[1:]] == ["mov", "raw"]

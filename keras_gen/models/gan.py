@@ -500,25 +500,10 @@ class GAN(GenerativeModel):
 
 
 ADAM = {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}
-# gan_mnist: Adam 2e-4 for 100 epochs of 500 steps, then a cosine decay to 0 over
-# 50 more (CosineDecay's "warmup" from 2e-4 to 2e-4 is the constant stretch).
-ADAM_THEN_COSINE = {
-    "class_name": "Adam",
-    "config": {
-        "beta_1": 0.5,
-        "learning_rate": {
-            "module": "keras.optimizers.schedules",
-            "class_name": "CosineDecay",
-            "config": {
-                "initial_learning_rate": 2e-4,
-                "warmup_target": 2e-4,
-                "warmup_steps": 100 * 500,
-                "decay_steps": 50 * 500,
-                "alpha": 0.0,
-            },
-        },
-    },
-}
+# gan_mnist: Adam 2e-4 for 100 epochs of 500 steps, then a cosine decay to 0 over 50.
+ADAM_THEN_COSINE = zoo.adam_cosine(
+    2e-4, decay_steps=50 * 500, constant_steps=100 * 500, beta_1=0.5
+)
 
 zoo.register_preset(
     "gan_mnist",

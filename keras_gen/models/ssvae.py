@@ -279,24 +279,10 @@ zoo.register_preset(
         jit_compile=False,
         data=dict(binarize="dynamic"),
         test_data=dict(binarize="static"),
-        # Adam 1e-3 for 150 epochs of 600 steps, then a cosine decay to 0 over 150
-        # more (CosineDecay's "warmup" from 1e-3 to 1e-3 is the constant stretch).
-        optimizer={
-            "class_name": "Adam",
-            "config": {
-                "learning_rate": {
-                    "module": "keras.optimizers.schedules",
-                    "class_name": "CosineDecay",
-                    "config": {
-                        "initial_learning_rate": 1e-3,
-                        "warmup_target": 1e-3,
-                        "warmup_steps": 150 * 600,
-                        "decay_steps": 150 * 600,
-                        "alpha": 0.0,
-                    },
-                },
-            },
-        },
+        # Adam 1e-3 for 150 epochs of 600 steps, then a cosine decay to 0 over 150.
+        optimizer=zoo.adam_cosine(
+            1e-3, decay_steps=150 * 600, constant_steps=150 * 600
+        ),
         metric_notes="classification by argmax q(y|x); Kingma et al. 2014 report "
         "11.97 % for M2 and 3.33 % for M1 + M2 with 100 labels (quoted from memory "
         "in REFERENCES.md, not checked against the paper); the keras_gen bar is 5 %",

@@ -536,20 +536,7 @@ zoo.register_preset(
         data=dict(binarize="dynamic"),
         test_data=dict(binarize="static"),
         jit_compile=True,
-        optimizer={
-            "class_name": "Adam",
-            "config": {
-                "learning_rate": {
-                    "module": "keras.optimizers.schedules",
-                    "class_name": "CosineDecay",
-                    "config": {
-                        "initial_learning_rate": 1e-3,
-                        "decay_steps": 800 * 600,
-                        "alpha": 0.1,
-                    },
-                },
-            },
-        },
+        optimizer=zoo.adam_cosine(1e-3, decay_steps=800 * 600, alpha=0.1),
         metric_notes="nll by log_likelihood with k = 5,000 importance samples; "
         "Burda et al. 2015, Table 1, report 86.76 for this VAE after 3,280 epochs; "
         "the keras_gen bar is 88.5",
