@@ -3,8 +3,9 @@
 Usage: python benchmarks/cae_table.py [--pretrain-epochs N] [--finetune-epochs N]
                                       [--train-size N] [--val-size N] [--contraction L]
                                       [--finetune-lr LR] [--finetune-optimizer NAME]
-                                      [--dropout P] [--probe-epochs N] [--tied]
-                                      [--cache DIR]
+                                      [--pretrain-optimizer NAME] [--pretrain-lr LR]
+                                      [--dropout P] [--input-dropout P]
+                                      [--probe-epochs N] [--tied] [--cache DIR]
                                       [--only NAME ...] [--out PATH]
 
 Each model has one hidden layer of 1000 sigmoid units and a Bernoulli
@@ -16,9 +17,10 @@ table reports the test error of that epoch's weights. Also reported, as in the
 paper, before fine-tuning: mean Frobenius norm of the encoder Jacobian on the test
 set and SAT (mean fraction of hidden units with h < 0.05 or h > 0.95). Differences
 from the paper: untied weights unless --tied; Adam instead of SGD unless
---finetune-optimizer sgd; one setting per model below, not a per-model
-hyperparameter search. --dropout P drops hidden units while fine-tuning (the same
-for every row); --probe-epochs N trains the softmax layer alone on the frozen
+--pretrain-optimizer sgd (plain SGD) and --finetune-optimizer sgd (momentum 0.9);
+one setting per model below, not a per-model hyperparameter search. --dropout P
+drops hidden units and --input-dropout P pixels while fine-tuning (the same for
+every row); --probe-epochs N trains the softmax layer alone on the frozen
 features before fine-tuning everything; --cache DIR keeps the pretrained
 encoders, so fine-tuning settings can be compared on the same features. The log
 counts dead hidden units (std < 0.01 over the test images).
@@ -99,11 +101,15 @@ def run(name, args, x, y, xv, yv, xt, yt):
     if args.tied:
         extra = extra | tied_networks()
     model = cls(**ONE_LAYER, **extra)
-    optimizer = (
-        keras.optimizers.AdamW(1e-3, weight_decay=weight_decay)
-        if weight_decay
-        else keras.optimizers.Adam(1e-3)
-    )
+    if args.pretrain_optimizer == "sgd":
+        # Plain SGD, as in the paper (weight decay as an L2 step, decoupled).
+        optimizer = keras.optimizers.SGD(
+            args.pretrain_lr, weight_decay=weight_decay or None
+        )
+    elif weight_decay:
+        optimizer = keras.optimizers.AdamW(args.pretrain_lr, weight_decay=weight_decay)
+    else:
+        optimizer = keras.optimizers.Adam(args.pretrain_lr)
     model.compile(optimizer, steps_per_execution=50)
     start = time.perf_counter()
     cached = None
@@ -111,6 +117,7 @@ def run(name, args, x, y, xv, yv, xt, yt):
         key = (
             f"{name.split(' (')[0]}_lambda{args.contraction:g}_"
             f"epochs{args.pretrain_epochs}_n{len(x)}{'_tied' if args.tied else ''}"
+            f"_{args.pretrain_optimizer}{args.pretrain_lr:g}"
         )
         cached = Path(args.cache) / (key.replace(" ", "").replace("+", "") + ".npz")
     if cached and cached.exists():
@@ -143,17 +150,18 @@ def run(name, args, x, y, xv, yv, xt, yt):
     clf = keras.Sequential(
         [
             keras.Input((28, 28, 1)),
+            keras.layers.Dropout(args.input_dropout, seed=1),
             keras.models.clone_model(model.encoder),
             keras.layers.Dropout(args.dropout, seed=0),
             keras.layers.Dense(10, activation="softmax"),
         ]
     )
-    clf.layers[0].set_weights(model.encoder.get_weights())
+    clf.layers[1].set_weights(model.encoder.get_weights())
     probe_error = None
     if args.probe_epochs:
         # A linear probe first: the softmax layer alone on the frozen features, so
         # fine-tuning starts from a trained head, not a random one.
-        clf.layers[0].trainable = False
+        clf.layers[1].trainable = False
         clf.compile(
             keras.optimizers.Adam(1e-3),
             "sparse_categorical_crossentropy",
@@ -163,7 +171,7 @@ def run(name, args, x, y, xv, yv, xt, yt):
         probe = np.argmax(clf.predict(xv, batch_size=1000, verbose=0), -1)
         probe_error = 100 * np.mean(probe != yv)
         print(f"linear probe validation error {probe_error:.2f} %", flush=True)
-        clf.layers[0].trainable = True
+        clf.layers[1].trainable = True
     # Adam (or SGD with momentum 0.9), the step decaying to 0 on a cosine.
     steps = args.finetune_epochs * -(-len(x) // 64)
     schedule = keras.optimizers.schedules.CosineDecay(args.finetune_lr, steps)
@@ -211,10 +219,15 @@ def main():
     parser.add_argument("--train-size", type=int, default=50000)
     parser.add_argument("--val-size", type=int, default=10000)
     parser.add_argument("--contraction", type=float, default=100.0, help="CAE lambda")
+    parser.add_argument("--pretrain-optimizer", choices=("adam", "sgd"), default="adam")
+    parser.add_argument("--pretrain-lr", type=float, default=1e-3)
     parser.add_argument("--finetune-lr", type=float, default=1e-3)
     parser.add_argument("--finetune-optimizer", choices=("adam", "sgd"), default="adam")
     parser.add_argument(
         "--dropout", type=float, default=0.0, help="on hidden units, fine-tuning"
+    )
+    parser.add_argument(
+        "--input-dropout", type=float, default=0.0, help="on pixels, fine-tuning"
     )
     parser.add_argument(
         "--probe-epochs",
@@ -251,7 +264,13 @@ def main():
             if args.finetune_optimizer != "adam"
             else ""
         )
+        + (
+            f" --pretrain-optimizer sgd --pretrain-lr {args.pretrain_lr:g}"
+            if args.pretrain_optimizer == "sgd"
+            else ""
+        )
         + (f" --dropout {args.dropout:g}" if args.dropout else "")
+        + (f" --input-dropout {args.input_dropout:g}" if args.input_dropout else "")
         + (f" --probe-epochs {args.probe_epochs}" if args.probe_epochs else "")
         + (" --tied" if args.tied else "")
         + "".join(f" --only '{n}'" for n in args.only or [])
