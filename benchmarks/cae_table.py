@@ -282,6 +282,8 @@ def main():
     for name in names:
         r = run(name, args, x, y, xv, yv, xt, yt)
         shown = f"CAE (lambda {args.contraction:g})" if name == "CAE" else name
+        if args.pretrain_optimizer == "sgd":
+            shown = shown.replace("AdamW 0.05", "SGD, decoupled 0.05")
         rows.append(
             f"| {shown} | {r['error']:.2f} | {PAPER_ERROR[name.split(' (')[0]]} | "
             f"{r['val_error']:.2f} (epoch {r['epoch']}) | {r['jacobian']:.4f} | "
