@@ -6,6 +6,7 @@ Usage: python benchmarks/cae_table.py [--pretrain-epochs N] [--finetune-epochs N
                                       [--pretrain-optimizer NAME] [--pretrain-lr LR]
                                       [--dropout P] [--input-dropout P]
                                       [--probe-epochs N] [--tied] [--cache DIR]
+                                      [--seeds N] [--jobs N] [--threads N]
                                       [--only NAME ...] [--out PATH]
 
 Each model has one hidden layer of 1000 sigmoid units and a Bernoulli
@@ -22,16 +23,27 @@ one setting per model below, not a per-model hyperparameter search. --dropout P
 drops hidden units and --input-dropout P pixels while fine-tuning (the same for
 every row); --probe-epochs N trains the softmax layer alone on the frozen
 features before fine-tuning everything; --cache DIR keeps the pretrained
-encoders, so fine-tuning settings can be compared on the same features. The log
+encoders (and each finished row, so an interrupted run resumes). The log
 counts dead hidden units (std < 0.01 over the test images).
+
+--seeds N repeats every row with seeds 0..N-1 (initial weights, corruption noise,
+shuffling and dropout all change with the seed; the data split does not) and
+reports the mean test error with its standard error over the seeds beside each
+seed's error. --jobs N runs the (row, seed) runs in N worker processes, each with
+--threads TensorFlow threads (default 1 when --jobs > 1): on 2 cores two
+single-thread workers fine-tune about four times as fast as one process using both
+cores for one network this small.
 """
 
 import argparse
+import json
+import multiprocessing
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from keras_gen import Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, data
@@ -84,9 +96,9 @@ class TiedDecoder(keras.layers.Layer):
         return ops.matmul(h, ops.transpose(self._dense.kernel)) + self.bias
 
 
-def tied_networks():
+def tied_networks(seed):
     """The paper's network: h = sigmoid(W x + b), logits = W^T h + c."""
-    encoder = Autoencoder(**ONE_LAYER).encoder
+    encoder = Autoencoder(**(ONE_LAYER | dict(seed=seed))).encoder
     dense = next(x for x in encoder.layers if isinstance(x, keras.layers.Dense))
     codes = keras.Input((ONE_LAYER["code_dim"],))
     flat = TiedDecoder(dense)(codes)
@@ -94,13 +106,83 @@ def tied_networks():
     return dict(encoder=encoder, decoder=decoder)
 
 
-def run(name, args, x, y, xv, yv, xt, yt):
+def load_splits(args):
+    """(x, y), validation (xv, yv) and test (xt, yt) as floats in [0, 1]."""
+    x, y = data.load_numpy("mnist", f"train[:{args.train_size}]")
+    xv, yv = data.load_numpy("mnist", f"train[{60000 - args.val_size}:]")
+    xt, yt = data.load_numpy("mnist", "test")
+    x, xv, xt = (a.astype("float32") / 255.0 for a in (x, xv, xt))
+    return x, y, xv, yv, xt, yt
+
+
+def encoder_key(name, seed, args):
+    """Names everything the pretrained encoder depends on."""
+    key = (
+        f"{name.split(' (')[0]}_lambda{args.contraction:g}_"
+        f"epochs{args.pretrain_epochs}_n{args.train_size}"
+        f"{'_tied' if args.tied else ''}"
+        f"_{args.pretrain_optimizer}{args.pretrain_lr:g}"
+        + (f"_seed{seed}" if seed else "")
+    )
+    return key.replace(" ", "").replace("+", "").replace(",", "")
+
+
+def result_key(name, seed, args):
+    """Names everything a finished row depends on."""
+    return (
+        encoder_key(name, seed, args)
+        + f"_val{args.val_size}_ft{args.finetune_epochs}{args.finetune_optimizer}"
+        f"{args.finetune_lr:g}_do{args.dropout:g}_ido{args.input_dropout:g}"
+        f"_probe{args.probe_epochs}"
+    )
+
+
+def run_cached(name, seed, args, splits):
+    """`run`, or its result saved by an earlier run with the same settings."""
+    saved = (
+        Path(args.cache) / f"{result_key(name, seed, args)}.json"
+        if args.cache
+        else None
+    )
+    if saved and saved.exists():
+        print(f"{name}, seed {seed}: result loaded from {saved}", flush=True)
+        return json.loads(saved.read_text())
+    result = run(name, seed, args, *splits)
+    if saved:
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(result))
+    return result
+
+
+_SPLITS = None
+
+
+def _worker_init(args):
+    """Pins a worker process's TensorFlow threads and loads the data once."""
+    global _SPLITS
+    set_threads(args.threads)
+    _SPLITS = load_splits(args)
+
+
+def _worker_run(task):
+    name, seed, args = task
+    return run_cached(name, seed, args, _SPLITS)
+
+
+def set_threads(threads):
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def run(name, seed, args, x, y, xv, yv, xt, yt):
     cls, extra, weight_decay = VARIANTS[name]
     if cls is ContractiveAutoencoder:
         extra = dict(contraction=args.contraction)
+    keras.utils.set_random_seed(seed)
     if args.tied:
-        extra = extra | tied_networks()
-    model = cls(**ONE_LAYER, **extra)
+        extra = extra | tied_networks(seed)
+    model = cls(**(ONE_LAYER | dict(seed=seed)), **extra)
     if args.pretrain_optimizer == "sgd":
         # Plain SGD, as in the paper (weight decay as an L2 step, decoupled).
         optimizer = keras.optimizers.SGD(
@@ -114,12 +196,7 @@ def run(name, args, x, y, xv, yv, xt, yt):
     start = time.perf_counter()
     cached = None
     if args.cache:
-        key = (
-            f"{name.split(' (')[0]}_lambda{args.contraction:g}_"
-            f"epochs{args.pretrain_epochs}_n{len(x)}{'_tied' if args.tied else ''}"
-            f"_{args.pretrain_optimizer}{args.pretrain_lr:g}"
-        )
-        cached = Path(args.cache) / (key.replace(" ", "").replace("+", "") + ".npz")
+        cached = Path(args.cache) / (encoder_key(name, seed, args) + ".npz")
     if cached and cached.exists():
         with np.load(cached) as saved:
             model.encoder.set_weights([saved[f"w{i}"] for i in range(len(saved))])
@@ -143,16 +220,16 @@ def run(name, args, x, y, xv, yv, xt, yt):
     sat = np.mean((codes < 0.05) | (codes > 0.95))
     dead = int(np.sum(codes.std(0) < 0.01))
     print(
-        f"{name}: {dead} of {codes.shape[1]} hidden units have std < 0.01 on the "
-        "test images",
+        f"{name}, seed {seed}: {dead} of {codes.shape[1]} hidden units have "
+        "std < 0.01 on the test images",
         flush=True,
     )
     clf = keras.Sequential(
         [
             keras.Input((28, 28, 1)),
-            keras.layers.Dropout(args.input_dropout, seed=1),
+            keras.layers.Dropout(args.input_dropout, seed=1 + 2 * seed),
             keras.models.clone_model(model.encoder),
-            keras.layers.Dropout(args.dropout, seed=0),
+            keras.layers.Dropout(args.dropout, seed=2 * seed),
             keras.layers.Dense(10, activation="softmax"),
         ]
     )
@@ -202,8 +279,8 @@ def run(name, args, x, y, xv, yv, xt, yt):
     val_acc = history.history["val_accuracy"]
     error = np.mean(np.argmax(clf.predict(xt, batch_size=1000, verbose=0), -1) != yt)
     return dict(
-        error=100 * error,
-        val_error=100 * (1 - max(val_acc)),
+        error=100 * float(error),
+        val_error=100 * (1 - float(max(val_acc))),
         epoch=int(np.argmax(val_acc)) + 1,
         jacobian=float(jac.mean()),
         sat=100 * float(sat),
@@ -247,13 +324,24 @@ def main():
     parser.add_argument(
         "--out", default=str(Path(__file__).parent / "results" / "cae_table.md")
     )
+    parser.add_argument(
+        "--seeds", type=int, default=1, help="repeat every row with seeds 0..N-1"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="worker processes for the runs"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="TensorFlow threads per process (default: 1 with --jobs > 1)",
+    )
     args = parser.parse_args()
     if args.train_size + args.val_size > 60000:
         parser.error("--train-size plus --val-size must be at most 60000")
-    x, y = data.load_numpy("mnist", f"train[:{args.train_size}]")
-    xv, yv = data.load_numpy("mnist", f"train[{60000 - args.val_size}:]")
-    xt, yt = data.load_numpy("mnist", "test")
-    x, xv, xt = (a.astype("float32") / 255.0 for a in (x, xv, xt))
+    if args.seeds < 1 or args.jobs < 1:
+        parser.error(f"--seeds and --jobs must be >= 1, got {args.seeds}, {args.jobs}")
+    if args.threads is None and args.jobs > 1:
+        args.threads = 1
     command = (
         f"python benchmarks/cae_table.py --pretrain-epochs {args.pretrain_epochs} "
         f"--finetune-epochs {args.finetune_epochs} --train-size {args.train_size} "
@@ -273,43 +361,94 @@ def main():
         + (f" --input-dropout {args.input_dropout:g}" if args.input_dropout else "")
         + (f" --probe-epochs {args.probe_epochs}" if args.probe_epochs else "")
         + (" --tied" if args.tied else "")
+        + (f" --seeds {args.seeds}" if args.seeds > 1 else "")
+        + (f" --jobs {args.jobs}" if args.jobs > 1 else "")
+        + (f" --threads {args.threads}" if args.threads else "")
         + "".join(f" --only '{n}'" for n in args.only or [])
     )
-    rows = []
     names = [n for n in VARIANTS if not args.only or n.split(" (")[0] in args.only]
     if not names:
         parser.error(f"--only takes {[n.split(' (')[0] for n in VARIANTS]}")
-    for name in names:
-        r = run(name, args, x, y, xv, yv, xt, yt)
-        shown = f"CAE (lambda {args.contraction:g})" if name == "CAE" else name
-        if args.pretrain_optimizer == "sgd":
-            shown = shown.replace("AdamW 0.05", "SGD, decoupled 0.05")
-        rows.append(
-            f"| {shown} | {r['error']:.2f} | {PAPER_ERROR[name.split(' (')[0]]} | "
-            f"{r['val_error']:.2f} (epoch {r['epoch']}) | {r['jacobian']:.4f} | "
-            f"{r['sat']:.2f} | {r['pretrain_seconds']:.0f} + "
-            f"{r['seconds'] - r['pretrain_seconds']:.0f} |"
+    # Seed by seed, so an interrupted run with --cache has whole seeds done first.
+    tasks = [(name, seed, args) for seed in range(args.seeds) for name in names]
+    results = {}
+    if args.jobs == 1:
+        set_threads(args.threads)
+        splits = load_splits(args)
+        for task in tasks:
+            results[task[:2]] = run_cached(*task, splits)
+            print(task[:2], results[task[:2]], flush=True)
+    else:
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(args.jobs, _worker_init, (args,), maxtasksperchild=1) as pool:
+            for task, result in zip(tasks, pool.imap(_worker_run, tasks), strict=True):
+                results[task[:2]] = result
+                print(task[:2], result, flush=True)
+    rows = [
+        table_row(name, args, [results[name, s] for s in range(args.seeds)])
+        for name in names
+    ]
+    if args.seeds == 1:
+        header = (
+            "| model | test error % | paper % | validation error % | "
+            "mean norm of J_f(x) | SAT % | seconds |\n|---|---|---|---|---|---|---|"
         )
-        print(rows[-1], flush=True)
-        text = "\n".join(
-            [
-                "# Contractive autoencoder table (Rifai et al. 2011, Table 1)",
-                "",
-                f"Command: `{command}`. Pretraining and fine-tuning on the first "
-                f"{args.train_size:,} MNIST train images, epoch chosen on the last "
-                f"{args.val_size:,}, error on the 10,000 test images; the Jacobian "
-                "norm and SAT are measured on the test images before fine-tuning. "
-                "Seconds: pretraining + fine-tuning on 2 CPU cores.",
-                "",
-                "| model | test error % | paper % | validation error % | "
-                "mean norm of J_f(x) | SAT % | seconds |",
-                "|---|---|---|---|---|---|---|",
-                *rows,
-                "",
-            ]
+        seconds = "Seconds: pretraining + fine-tuning on 2 CPU cores."
+    else:
+        header = (
+            "| model | test error %, mean of seeds | paper % | test error % by seed "
+            "(s.e. of the mean) | validation error %, mean (epochs) | "
+            "mean norm of J_f(x) | SAT % | seconds |\n"
+            "|---|---|---|---|---|---|---|---|"
         )
-        Path(args.out).write_text(text)
+        seconds = (
+            f"The Jacobian norm, SAT and seconds are means over the {args.seeds} "
+            "seeds; seconds are pretraining + fine-tuning of one run, "
+            f"{args.jobs} runs at a time on 2 CPU cores."
+        )
+    text = "\n".join(
+        [
+            "# Contractive autoencoder table (Rifai et al. 2011, Table 1)",
+            "",
+            f"Command: `{command}`. Pretraining and fine-tuning on the first "
+            f"{args.train_size:,} MNIST train images, epoch chosen on the last "
+            f"{args.val_size:,}, error on the 10,000 test images; the Jacobian "
+            "norm and SAT are measured on the test images before fine-tuning. "
+            + seconds,
+            "",
+            header,
+            *rows,
+            "",
+        ]
+    )
+    Path(args.out).write_text(text)
     print(text)
+
+
+def table_row(name, args, runs):
+    """One Markdown row from the runs (one per seed) of a model."""
+    shown = f"CAE (lambda {args.contraction:g})" if name == "CAE" else name
+    if args.pretrain_optimizer == "sgd":
+        shown = shown.replace("AdamW 0.05", "SGD, decoupled 0.05")
+    paper = PAPER_ERROR[name.split(" (")[0]]
+    errors = np.array([r["error"] for r in runs])
+    mean = {k: np.mean([r[k] for r in runs]) for k in runs[0]}
+    epochs = ", ".join(str(r["epoch"]) for r in runs)
+    pretrain = mean["pretrain_seconds"]
+    seconds = f"{pretrain:.0f} + {mean['seconds'] - pretrain:.0f}"
+    if len(runs) == 1:
+        return (
+            f"| {shown} | {mean['error']:.2f} | {paper} | "
+            f"{mean['val_error']:.2f} (epoch {epochs}) | {mean['jacobian']:.4f} | "
+            f"{mean['sat']:.2f} | {seconds} |"
+        )
+    by_seed = ", ".join(f"{e:.2f}" for e in errors)
+    se = errors.std(ddof=1) / np.sqrt(len(errors))
+    return (
+        f"| {shown} | {mean['error']:.2f} | {paper} | {by_seed} ({se:.2f}) | "
+        f"{mean['val_error']:.2f} ({epochs}) | {mean['jacobian']:.4f} | "
+        f"{mean['sat']:.2f} | {seconds} |"
+    )
 
 
 if __name__ == "__main__":

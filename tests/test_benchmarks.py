@@ -65,6 +65,56 @@ def _benchmark_module(name):
     return module
 
 
+def test_cae_table_row_averages_seeds_and_keys_name_every_setting():
+    bench = _benchmark_module("cae_table")
+    args = bench.argparse.Namespace(
+        contraction=1.0,
+        pretrain_epochs=50,
+        train_size=50000,
+        val_size=10000,
+        tied=True,
+        pretrain_optimizer="sgd",
+        pretrain_lr=0.01,
+        finetune_epochs=200,
+        finetune_optimizer="adam",
+        finetune_lr=1e-3,
+        dropout=0.5,
+        input_dropout=0.2,
+        probe_epochs=0,
+    )
+    runs = [
+        dict(
+            error=e,
+            val_error=v,
+            epoch=n,
+            jacobian=4.0,
+            sat=60.0,
+            pretrain_seconds=100.0,
+            seconds=400.0,
+        )
+        for e, v, n in [(1.2, 1.1, 150), (1.4, 1.3, 190), (1.3, 1.2, 170)]
+    ]
+    cells = [c.strip() for c in bench.table_row("CAE", args, runs).split("|")[1:-1]]
+    assert cells[0] == "CAE (lambda 1)"
+    assert float(cells[1]) == 1.30 and float(cells[2]) == 1.14
+    # Each seed's error, then the standard error of their mean: 0.1 / sqrt(3).
+    assert cells[3] == "1.20, 1.40, 1.30 (0.06)"
+    assert cells[4] == "1.20 (150, 190, 170)"
+    assert cells[-1] == "100 + 300"
+    (one,) = [bench.table_row("AE", args, runs[:1]).split("|")[1:-1]]
+    assert float(one[1]) == 1.2 and "epoch 150" in one[3]
+    # Cached encoders and results are told apart by seed and by every setting.
+    keys = {
+        bench.encoder_key("CAE", 0, args),
+        bench.encoder_key("CAE", 1, args),
+        bench.encoder_key("DAE-g (Gaussian, sigma 0.3)", 0, args),
+    }
+    assert len(keys) == 3
+    shorter = bench.argparse.Namespace(**{**vars(args), "finetune_epochs": 100})
+    assert bench.result_key("CAE", 0, args) != bench.result_key("CAE", 0, shorter)
+    assert bench.encoder_key("CAE", 0, args) == bench.encoder_key("CAE", 0, shorter)
+
+
 def test_mode_collapse_quick_run_writes_one_row_per_variant(tmp_path):
     bench = _benchmark_module("mode_collapse")
     out = tmp_path / "mode_collapse.md"
