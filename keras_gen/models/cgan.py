@@ -5,7 +5,7 @@ import numpy as np
 from keras import ops
 
 from .. import zoo
-from .gan import GAN
+from .gan import ADAM, GAN
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -126,8 +126,6 @@ class ConditionalGAN(GAN):
     def get_config(self):
         return super().get_config() | {"num_classes": self.num_classes}
 
-
-ADAM = {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}
 
 zoo.register_preset(
     "cgan_mnist",
