@@ -31,8 +31,8 @@ shuffling and dropout all change with the seed; the data split does not) and
 reports the mean test error with its standard error over the seeds beside each
 seed's error. --jobs N runs the (row, seed) runs in N worker processes, each with
 --threads TensorFlow threads (default 1 when --jobs > 1): on 2 cores two
-single-thread workers fine-tune about four times as fast as one process using both
-cores for one network this small.
+single-thread workers get through about twice as many epochs as one process using
+both cores for one network this small.
 """
 
 import argparse
