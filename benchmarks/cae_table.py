@@ -117,6 +117,10 @@ def load_splits(args):
 
 def encoder_key(name, seed, args):
     """Names everything the pretrained encoder depends on."""
+    if name.startswith("MLP"):
+        # Random weights: no pretraining setting applies.
+        key = f"MLPrandominit_n{args.train_size}" + (f"_seed{seed}" if seed else "")
+        return key + ("_tied" if args.tied else "")
     key = (
         f"{name.split(' (')[0]}_lambda{args.contraction:g}_"
         f"epochs{args.pretrain_epochs}_n{args.train_size}"

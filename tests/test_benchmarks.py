@@ -113,6 +113,11 @@ def test_cae_table_row_averages_seeds_and_keys_name_every_setting():
     shorter = bench.argparse.Namespace(**{**vars(args), "finetune_epochs": 100})
     assert bench.result_key("CAE", 0, args) != bench.result_key("CAE", 0, shorter)
     assert bench.encoder_key("CAE", 0, args) == bench.encoder_key("CAE", 0, shorter)
+    # Random weights share their result whatever the pretraining settings.
+    longer = bench.argparse.Namespace(**{**vars(args), "pretrain_epochs": 100})
+    mlp = "MLP, random init (no pretraining)"
+    assert bench.result_key(mlp, 0, args) == bench.result_key(mlp, 0, longer)
+    assert bench.result_key("AE", 0, args) != bench.result_key("AE", 0, longer)
 
 
 def test_mode_collapse_quick_run_writes_one_row_per_variant(tmp_path):
