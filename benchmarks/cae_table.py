@@ -1,7 +1,8 @@
 """Rifai et al. 2011, Table 1 on MNIST: AE, AE+wd, DAE-g, DAE-b, CAE.
 
-Usage: python benchmarks/cae_table.py [--pretrain-epochs N] [--finetune-epochs N]
-                                      [--train-size N] [--val-size N] [--contraction L]
+Usage: python benchmarks/cae_table.py [--pretrain-epochs N [N ...]]
+                                      [--finetune-epochs N] [--train-size N]
+                                      [--val-size N] [--contraction L]
                                       [--finetune-lr LR] [--finetune-optimizer NAME]
                                       [--pretrain-optimizer NAME] [--pretrain-lr LR]
                                       [--dropout P] [--input-dropout P]
@@ -19,7 +20,11 @@ paper, before fine-tuning: mean Frobenius norm of the encoder Jacobian on the te
 set and SAT (mean fraction of hidden units with h < 0.05 or h > 0.95). Differences
 from the paper: untied weights unless --tied; Adam instead of SGD unless
 --pretrain-optimizer sgd (plain SGD) and --finetune-optimizer sgd (momentum 0.9);
-one setting per model below, not a per-model hyperparameter search. --dropout P
+one setting for every model below, not a per-model hyperparameter search, except
+that --pretrain-epochs may list several lengths: each model is then pretrained for
+each, and the table shows, per model, the length with the lowest mean validation
+error over the seeds (ties go to the shorter), followed by a second table with
+every length's row. --dropout P
 drops hidden units and --input-dropout P pixels while fine-tuning (the same for
 every row); --probe-epochs N trains the softmax layer alone on the frozen
 features before fine-tuning everything; --cache DIR keeps the pretrained
@@ -36,6 +41,7 @@ both cores for one network this small.
 """
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import time
@@ -295,7 +301,13 @@ def run(name, seed, args, x, y, xv, yv, xt, yt):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pretrain-epochs", type=int, default=20)
+    parser.add_argument(
+        "--pretrain-epochs",
+        type=int,
+        nargs="+",
+        default=[20],
+        help="one length, or several to choose from per model on validation",
+    )
     parser.add_argument("--finetune-epochs", type=int, default=30)
     parser.add_argument("--train-size", type=int, default=50000)
     parser.add_argument("--val-size", type=int, default=10000)
@@ -342,13 +354,20 @@ def main():
     args = parser.parse_args()
     if args.train_size + args.val_size > 60000:
         parser.error("--train-size plus --val-size must be at most 60000")
+    if min(args.pretrain_epochs) < 1 or len(set(args.pretrain_epochs)) < len(
+        args.pretrain_epochs
+    ):
+        parser.error(
+            f"--pretrain-epochs takes distinct lengths >= 1, got {args.pretrain_epochs}"
+        )
     if args.seeds < 1 or args.jobs < 1:
         parser.error(f"--seeds and --jobs must be >= 1, got {args.seeds}, {args.jobs}")
     if args.threads is None and args.jobs > 1:
         args.threads = 1
     command = (
-        f"python benchmarks/cae_table.py --pretrain-epochs {args.pretrain_epochs} "
-        f"--finetune-epochs {args.finetune_epochs} --train-size {args.train_size} "
+        "python benchmarks/cae_table.py --pretrain-epochs "
+        + " ".join(map(str, args.pretrain_epochs))
+        + f" --finetune-epochs {args.finetune_epochs} --train-size {args.train_size} "
         f"--val-size {args.val_size} --contraction {args.contraction:g} "
         f"--finetune-lr {args.finetune_lr:g}"
         + (
@@ -373,43 +392,78 @@ def main():
     names = [n for n in VARIANTS if not args.only or n.split(" (")[0] in args.only]
     if not names:
         parser.error(f"--only takes {[n.split(' (')[0] for n in VARIANTS]}")
-    # Seed by seed, so an interrupted run with --cache has whole seeds done first.
-    tasks = [(name, seed, args) for seed in range(args.seeds) for name in names]
-    results = {}
-    if args.jobs == 1:
-        set_threads(args.threads)
-        splits = load_splits(args)
-        for task in tasks:
-            results[task[:2]] = run_cached(*task, splits)
-            print(task[:2], results[task[:2]], flush=True)
-    else:
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(args.jobs, _worker_init, (args,), maxtasksperchild=1) as pool:
-            for task, result in zip(tasks, pool.imap(_worker_run, tasks), strict=True):
-                results[task[:2]] = result
-                print(task[:2], result, flush=True)
-    rows = [
-        table_row(name, args, [results[name, s] for s in range(args.seeds)])
+    # One run per (model, pretraining length, seed); the random-init control has
+    # no pretraining, so it runs once per seed. Seed by seed, so an interrupted
+    # run with --cache has whole seeds done first.
+    lengths = {
+        name: args.pretrain_epochs[:1]
+        if name.startswith("MLP")
+        else args.pretrain_epochs
         for name in names
+    }
+    tasks = [
+        (name, seed, argparse.Namespace(**(vars(args) | dict(pretrain_epochs=n))))
+        for seed in range(args.seeds)
+        for name in names
+        for n in lengths[name]
     ]
+    results = {}
+    with contextlib.ExitStack() as stack:
+        if args.jobs == 1:
+            set_threads(args.threads)
+            splits = load_splits(args)
+            runs = (run_cached(*task, splits) for task in tasks)
+        else:
+            context = multiprocessing.get_context("spawn")
+            pool = stack.enter_context(
+                context.Pool(args.jobs, _worker_init, (args,), maxtasksperchild=1)
+            )
+            runs = pool.imap(_worker_run, tasks)
+        for (name, seed, run_args), result in zip(tasks, runs, strict=True):
+            results[name, run_args.pretrain_epochs, seed] = result
+            print((name, run_args.pretrain_epochs, seed), result, flush=True)
+    by_length = {
+        name: {
+            n: [results[name, n, s] for s in range(args.seeds)] for n in lengths[name]
+        }
+        for name in names
+    }
+    several = len(args.pretrain_epochs) > 1
+    rows, every_row = [], []
+    for name in names:
+        chosen = choose_length(by_length[name])
+        rows.append(
+            table_row(name, args, by_length[name][chosen], chosen if several else None)
+        )
+        every_row += [
+            table_row(name, args, runs, n) for n, runs in by_length[name].items()
+        ]
     if args.seeds == 1:
         header = (
             "| model | test error % | paper % | validation error % | "
-            "mean norm of J_f(x) | SAT % | seconds |\n|---|---|---|---|---|---|---|"
+            "mean norm of J_f(x) | SAT % | seconds |"
         )
         seconds = "Seconds: pretraining + fine-tuning on 2 CPU cores."
     else:
         header = (
             "| model | test error %, mean of seeds | paper % | test error % by seed "
-            "(s.e. of the mean) | validation error %, mean (epochs) | "
-            "mean norm of J_f(x) | SAT % | seconds |\n"
-            "|---|---|---|---|---|---|---|---|"
+            "(s.e. of the mean) | validation error %, mean (best fine-tuning "
+            "epochs) | mean norm of J_f(x) | SAT % | seconds |"
         )
         seconds = (
             f"The Jacobian norm, SAT and seconds are means over the {args.seeds} "
             "seeds; seconds are pretraining + fine-tuning of one run, "
             f"{args.jobs} runs at a time on 2 CPU cores."
         )
+    if several:
+        header += " pretraining epochs |"
+        seconds += (
+            " Each model was pretrained for each of "
+            + ", ".join(map(str, args.pretrain_epochs))
+            + " epochs; the table shows the length with the lowest mean validation "
+            "error (the random-init control has no pretraining)."
+        )
+    header += "\n" + "|---" * header.count(" | ") + "|---|"
     text = "\n".join(
         [
             "# Contractive autoencoder table (Rifai et al. 2011, Table 1)",
@@ -424,13 +478,40 @@ def main():
             *rows,
             "",
         ]
+        + (
+            [
+                "## Every pretraining length",
+                "",
+                header,
+                *every_row,
+                "",
+            ]
+            if several
+            else []
+        )
     )
     Path(args.out).write_text(text)
     print(text)
 
 
-def table_row(name, args, runs):
-    """One Markdown row from the runs (one per seed) of a model."""
+def choose_length(by_length):
+    """The pretraining length whose runs have the lowest mean validation error.
+
+    `by_length` maps each length to its runs (one per seed); ties go to the
+    shorter length.
+    """
+    return min(
+        by_length,
+        key=lambda n: (np.mean([r["val_error"] for r in by_length[n]]), n),
+    )
+
+
+def table_row(name, args, runs, pretrain_epochs=None):
+    """One Markdown row from the runs (one per seed) of a model.
+
+    With `pretrain_epochs` the row ends with that length ("-" for the
+    random-init control, which has no pretraining).
+    """
     shown = f"CAE (lambda {args.contraction:g})" if name == "CAE" else name
     if args.pretrain_optimizer == "sgd":
         shown = shown.replace("AdamW 0.05", "SGD, decoupled 0.05")
@@ -441,18 +522,22 @@ def table_row(name, args, runs):
     pretrain = mean["pretrain_seconds"]
     seconds = f"{pretrain:.0f} + {mean['seconds'] - pretrain:.0f}"
     if len(runs) == 1:
-        return (
+        row = (
             f"| {shown} | {mean['error']:.2f} | {paper} | "
             f"{mean['val_error']:.2f} (epoch {epochs}) | {mean['jacobian']:.4f} | "
             f"{mean['sat']:.2f} | {seconds} |"
         )
-    by_seed = ", ".join(f"{e:.2f}" for e in errors)
-    se = errors.std(ddof=1) / np.sqrt(len(errors))
-    return (
-        f"| {shown} | {mean['error']:.2f} | {paper} | {by_seed} ({se:.2f}) | "
-        f"{mean['val_error']:.2f} ({epochs}) | {mean['jacobian']:.4f} | "
-        f"{mean['sat']:.2f} | {seconds} |"
-    )
+    else:
+        by_seed = ", ".join(f"{e:.2f}" for e in errors)
+        se = errors.std(ddof=1) / np.sqrt(len(errors))
+        row = (
+            f"| {shown} | {mean['error']:.2f} | {paper} | {by_seed} ({se:.2f}) | "
+            f"{mean['val_error']:.2f} ({epochs}) | {mean['jacobian']:.4f} | "
+            f"{mean['sat']:.2f} | {seconds} |"
+        )
+    if pretrain_epochs is not None:
+        row += f" {'-' if name.startswith('MLP') else pretrain_epochs} |"
+    return row
 
 
 if __name__ == "__main__":

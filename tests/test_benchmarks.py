@@ -21,6 +21,19 @@ def _run_script(script, data_dir, *args):
     )
 
 
+def _tables(text):
+    """The Markdown tables of a text, each a list of its "| " lines (no rules)."""
+    tables, current = [], []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            if not line.startswith("|-"):
+                current.append(line)
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
 @pytest.mark.slow
 def test_cae_table_script_produces_all_five_rows(mnist, tmp_path):
     out = tmp_path / "table.md"
@@ -29,6 +42,7 @@ def test_cae_table_script_produces_all_five_rows(mnist, tmp_path):
         mnist,
         "--pretrain-epochs",
         "1",
+        "2",
         "--finetune-epochs",
         "1",
         "--train-size",
@@ -38,17 +52,22 @@ def test_cae_table_script_produces_all_five_rows(mnist, tmp_path):
         "--out",
         str(out),
     )
-    rows = [line for line in out.read_text().splitlines() if line.startswith("| ")]
-    assert len(rows) == 1 + 6  # header, the random-init control and five models
-    cae = rows[-1].split("|")
+    chosen, every = _tables(out.read_text())
+    assert len(chosen) == 1 + 6  # header, the random-init control and five models
+    cae = chosen[-1].split("|")
     assert "CAE" in cae[1]
     assert 0 <= float(cae[2]) <= 100
     assert float(cae[3]) == 1.14  # the paper's number beside ours
+    # Each model's row is its row for one of the two pretraining lengths.
+    lengths = [row.split("|")[-2].strip() for row in chosen[1:]]
+    assert lengths[0] == "-" and set(lengths[1:]) <= {"1", "2"}
+    assert len(every) == 1 + 1 + 5 * 2  # header, the control once, 5 models x 2
+    assert all(row in every for row in chosen)
 
 
 def test_readme_shows_the_committed_cae_table():
     results = (ROOT / "benchmarks" / "results" / "cae_table.md").read_text()
-    rows = [line for line in results.splitlines() if line.startswith("| ")]
+    rows = _tables(results)[0]
     assert len(rows) == 7 and "CAE" in rows[-1]
     readme = (ROOT / "README.md").read_text()
     for row in rows:
@@ -103,6 +122,15 @@ def test_cae_table_row_averages_seeds_and_keys_name_every_setting():
     assert cells[-1] == "100 + 300"
     (one,) = [bench.table_row("AE", args, runs[:1]).split("|")[1:-1]]
     assert float(one[1]) == 1.2 and "epoch 150" in one[3]
+    # With several pretraining lengths the row names its length; the control has
+    # none. The chosen length is the one with the lowest mean validation error.
+    assert bench.table_row("CAE", args, runs, 100).endswith("| 100 |")
+    mlp = "MLP, random init (no pretraining)"
+    assert bench.table_row(mlp, args, runs, 100).endswith("| - |")
+    worse = [dict(r, val_error=r["val_error"] + 0.05) for r in runs]
+    assert bench.choose_length({50: worse, 100: runs}) == 100
+    assert bench.choose_length({50: runs, 100: worse}) == 50
+    assert bench.choose_length({100: runs, 50: runs}) == 50  # a tie: the shorter
     # Cached encoders and results are told apart by seed and by every setting.
     keys = {
         bench.encoder_key("CAE", 0, args),
