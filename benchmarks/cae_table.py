@@ -412,14 +412,14 @@ def main():
         if args.jobs == 1:
             set_threads(args.threads)
             splits = load_splits(args)
-            runs = (run_cached(*task, splits) for task in tasks)
+            finished = (run_cached(*task, splits) for task in tasks)
         else:
             context = multiprocessing.get_context("spawn")
             pool = stack.enter_context(
                 context.Pool(args.jobs, _worker_init, (args,), maxtasksperchild=1)
             )
-            runs = pool.imap(_worker_run, tasks)
-        for (name, seed, run_args), result in zip(tasks, runs, strict=True):
+            finished = pool.imap(_worker_run, tasks)
+        for (name, seed, run_args), result in zip(tasks, finished, strict=True):
             results[name, run_args.pretrain_epochs, seed] = result
             print((name, run_args.pretrain_epochs, seed), result, flush=True)
     by_length = {
