@@ -6,6 +6,7 @@ from . import divergences as divergences
 from . import layers as layers
 from . import losses as losses
 from . import metrics as metrics
+from . import recipes as recipes  # registers the shipped presets in zoo
 from . import toy as toy
 from . import zoo as zoo
 from .models.autoencoder import Autoencoder as Autoencoder

@@ -5,7 +5,6 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from .. import zoo
 from . import networks
 from .base import GenerativeModel
 
@@ -309,52 +308,3 @@ class Autoencoder(GenerativeModel):
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
         }
-
-
-zoo.register_preset(
-    "ae_mnist",
-    Autoencoder,
-    config=dict(
-        input_shape=(28, 28, 1),
-        code_dim=32,
-        hidden_units=(512, 256),
-        likelihood="bernoulli",
-        seed=0,
-    ),
-    description="Dense undercomplete autoencoder, 784-512-256-32, Bernoulli.",
-    dataset="mnist",
-    recipe=dict(epochs=30, batch_size=128, learning_rate=1e-3),
-    test_overrides=dict(hidden_units=(32,), code_dim=8),
-)
-zoo.register_preset(
-    "conv_ae_mnist",
-    Autoencoder,
-    config=dict(
-        input_shape=(28, 28, 1),
-        code_dim=32,
-        network="conv",
-        filters=(32, 64),
-        activation="relu",
-        likelihood="bernoulli",
-        seed=0,
-    ),
-    description="Convolutional autoencoder, 2 stride-2 convs (32, 64) to 32 codes.",
-    dataset="mnist",
-    recipe=dict(epochs=20, batch_size=128, learning_rate=1e-3),
-    test_overrides=dict(filters=(4, 8), code_dim=4),
-)
-zoo.register_preset(
-    "ae2d_mnist",
-    Autoencoder,
-    config=dict(
-        input_shape=(28, 28, 1),
-        code_dim=2,
-        hidden_units=(512, 256),
-        likelihood="bernoulli",
-        seed=0,
-    ),
-    description="Dense autoencoder with a 2-D code, 784-512-256-2, for plotting.",
-    dataset="mnist",
-    recipe=dict(epochs=30, batch_size=128, learning_rate=1e-3),
-    test_overrides=dict(hidden_units=(32,)),
-)

@@ -1,29 +1,62 @@
-"""`GenerativeModel`: the base every keras_gen model subclasses.
+"""`Model` and `GenerativeModel`: the bases every keras_gen model subclasses.
 
-It owns what all models share: per-term metric trackers, a seeded random stream,
-input validation at the edge, a `train_step`/`test_step` driven by per-example loss
-terms reduced under the distribution contract, the compile-config round trip of
-models with several optimizers, and preset loading and saving.
+`Model` owns what all models share: per-term metric trackers, a seeded random stream
+that differs between replicas, input validation at the edge and of every batch
+inside `fit`, a `train_step`/`test_step` driven by per-example loss terms reduced
+under the distribution contract, `compile` for any number of named optimizers (with
+loss scaling under `mixed_float16`) and its config round trip, and preset loading and
+saving. `GenerativeModel` adds the verbs of models that sample.
 """
 
 import copy
-import math
+import re
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import distribute
+from .. import distribute, presets, zoo
+
+# Marks an input check's failure inside a tf.data pipeline, so `fit` can tell it
+# from other runtime errors and raise a ValueError in its place.
+_CHECK_TAG = "keras_gen input check"
+_NUMBER = re.compile(r"\[(-?(?:\d+\.?\d*(?:e[+-]?\d+)?|nan|inf))\]", re.IGNORECASE)
 
 
-class GenerativeModel(keras.Model):
+def check_positive_int(value, name="n"):
+    """`value` as an int, or a `ValueError` unless it is a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+class ReplicaSeedGenerator(keras.random.SeedGenerator):
+    """A `keras.random.SeedGenerator` whose seeds differ between replicas.
+
+    Under a `tf.distribute` strategy every replica holds a copy of the same seed
+    state, so a plain generator hands every replica the same noise and a step sees
+    only batch / replicas distinct noise vectors. `next` folds the replica's id into
+    the seed; with one replica (or outside a replica context) the seeds are the plain
+    generator's, so single-device training draws exactly what it drew before.
+    """
+
+    def next(self, ordered=True):
+        seed = super().next(ordered=ordered)
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            return seed
+        replica = tf.cast(context.replica_id_in_sync_group, "int32")
+        return tf.random.experimental.stateless_fold_in(seed, replica)
+
+
+class Model(keras.Model):
     """Base class of keras_gen models.
 
     Subclasses implement `compute_losses(x, y, training)`, returning a dict of
     per-example loss vectors with the key `"loss"` (what is minimized); every key is
     tracked as a metric of the same name (a `(values, weights)` pair is a weighted
-    mean). Models trained in several phases override
-    `train_step` and list their optimizers in `optimizer_names`.
+    mean). Models trained in several phases list their optimizers in
+    `optimizer_names` and override `train_step` (see `adversarial.AdversarialModel`).
 
     We override `train_step` rather than `compute_loss` because the stock step hands
     `compute_loss` only the output of `call`, and our losses need more than that
@@ -32,22 +65,26 @@ class GenerativeModel(keras.Model):
     Args:
         input_shape: Shape of one example, without the batch axis.
         input_range: `(low, high)` the inputs must lie in, or `None` for any value.
-        seed: Seed of the model's `keras.random.SeedGenerator`.
+        seed: Seed of the model's random stream (`seed_generator`).
         **kwargs: Passed to `keras.Model` (e.g. `name`).
     """
 
     optimizer_names = ("optimizer",)
     # Constructor arguments that are networks, serialized in `get_config`.
     sub_models = ()
-    # Whether `sample(n, labels)` draws chosen classes (see `class_grid`).
-    sample_takes_labels = False
+    # The one flag for labels: `fit` takes `(x, y)` batches with integer classes in
+    # [0, num_classes), and a model that samples draws chosen classes.
+    takes_labels = False
+    # Whether `UNLABELLED` (-1) is a valid label (semi-supervised models).
+    accepts_unlabelled = False
+    num_classes = None
 
     def __init__(self, input_shape, input_range=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.data_shape = tuple(int(d) for d in input_shape)
         self.input_range = None if input_range is None else tuple(input_range)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)
         self._metric_trackers = {}
 
     # -- metrics ---------------------------------------------------------------
@@ -67,15 +104,102 @@ class GenerativeModel(keras.Model):
 
     def _update_metric_trackers(self, terms):
         for name, value in terms.items():
-            # Trackers see the unscaled per-example values; a `(values, weights)`
-            # pair averages over some examples only (e.g. the labelled ones).
+            # Trackers see the unscaled per-example values, in float32 under mixed
+            # precision; a `(values, weights)` pair averages over some examples only.
             if isinstance(value, tuple):
-                self._metric(name).update_state(*value)
+                self._metric(name).update_state(*(_float32(v) for v in value))
             else:
-                self._metric(name).update_state(value)
+                self._metric(name).update_state(_float32(value))
         return {
             name: tracker.result() for name, tracker in self._metric_trackers.items()
         }
+
+    # -- optimizers ------------------------------------------------------------
+
+    def compile(self, optimizer="rmsprop", **kwargs):
+        """Compiles with one optimizer, or with one per name in `optimizer_names`.
+
+        A model with several optimizers (a GAN's `d_optimizer` and `g_optimizer`,
+        an adversarial autoencoder's three) takes each by its name; each must be its
+        own object, since one object would mix the state of two updates. Under a
+        `mixed_float16` policy every optimizer is wrapped in loss scaling.
+        """
+        names = self.optimizer_names
+        if names == ("optimizer",):
+            return super().compile(optimizer=optimizer, **kwargs)
+        cls = type(self).__name__
+        if optimizer != "rmsprop":
+            raise ValueError(f"{cls}.compile takes {', '.join(names)}, not optimizer.")
+        given = {name: kwargs.pop(name, None) for name in names}
+        missing = [name for name, value in given.items() if value is None]
+        if missing:
+            wanted = " and ".join(names) if len(names) == 2 else ", ".join(names)
+            raise ValueError(
+                f"{cls}.compile needs {'both ' if len(names) == 2 else ''}{wanted}, "
+                f"got no {' and no '.join(missing)}."
+            )
+        super().compile(optimizer=None, **kwargs)
+        optimizers = {}
+        for name, value in given.items():
+            opt = keras.optimizers.get(value)
+            if self.dtype_policy.name == "mixed_float16" and not isinstance(
+                opt, keras.optimizers.LossScaleOptimizer
+            ):
+                opt = keras.optimizers.LossScaleOptimizer(opt)
+            optimizers[name] = opt
+        if len({id(opt) for opt in optimizers.values()}) < len(optimizers):
+            raise ValueError(
+                f"{', '.join(names)} must be {len(names)} optimizer objects (one "
+                "per name); one object shared by two would mix their state."
+            )
+        for name, opt in optimizers.items():
+            setattr(self, name, opt)
+
+    def optimizer_variables(self, name):
+        """The variables the optimizer `name` updates."""
+        return self.trainable_variables
+
+    def _build_optimizers(self):
+        # Each named optimizer's slots exist before fit or loading, so a saved model
+        # restores every optimizer's state.
+        if self.optimizer_names == ("optimizer",):
+            return
+        with self.distribute_strategy.scope():
+            for name in self.optimizer_names:
+                opt = getattr(self, name, None)
+                if opt is not None and not opt.built:
+                    opt.build(self.optimizer_variables(name))
+
+    def get_compile_config(self):
+        if not self.compiled:
+            return None
+        if self.optimizer_names == ("optimizer",):
+            return super().get_compile_config()
+        return {
+            name: keras.saving.serialize_keras_object(getattr(self, name))
+            for name in self.optimizer_names
+        }
+
+    def compile_from_config(self, config):
+        if self.optimizer_names == ("optimizer",):
+            return super().compile_from_config(config)
+        optimizers = {
+            name: keras.saving.deserialize_keras_object(config[name])
+            for name in self.optimizer_names
+        }
+        self.compile(**optimizers)
+        self._build_optimizers()
+
+    def _check_compiled(self, where):
+        names = self.optimizer_names
+        if names != ("optimizer",) and (
+            not self.compiled or getattr(self, names[0], None) is None
+        ):
+            raise ValueError(
+                f"Call {type(self).__name__}.compile("
+                + ", ".join(f"{n}=..." for n in names)
+                + f") before {where}."
+            )
 
     # -- training --------------------------------------------------------------
 
@@ -83,13 +207,21 @@ class GenerativeModel(keras.Model):
         """Returns a dict of per-example loss vectors, including `"loss"`."""
         raise NotImplementedError(f"{type(self).__name__} must define compute_losses.")
 
+    def layer_penalty(self, layers=None):
+        """The sum of the layer losses (regularizers) of `layers` (default: all),
+        divided by the replicas so that the sum over replicas is one copy."""
+        penalties = (
+            self.losses
+            if layers is None
+            else [loss for layer in layers for loss in layer.losses]
+        )
+        if not penalties:
+            return 0.0
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        return _float32(tf.add_n(penalties)) / replicas
+
     def _total_loss(self, terms):
-        loss = distribute.average_loss(terms["loss"])
-        if self.losses:
-            # Layer penalties are per replica: divide so the replica sum is one copy.
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            loss = loss + tf.add_n(self.losses) / replicas
-        return loss
+        return distribute.average_loss(_float32(terms["loss"])) + self.layer_penalty()
 
     def train_step(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -119,6 +251,22 @@ class GenerativeModel(keras.Model):
                 f"{shape}."
             )
 
+    def _check_dtype(self, dtype, where):
+        dtype = tf.as_dtype(dtype)
+        if not (dtype.is_floating or dtype.is_integer) or dtype.is_complex:
+            raise TypeError(
+                f"{type(self).__name__}.{where} expected real numbers, got dtype "
+                f"{dtype.name}."
+            )
+
+    def _range_message(self, where, low, high):
+        lo, hi = self.input_range
+        return (
+            f"{type(self).__name__}.{where} expected values in [{lo}, {hi}] (the "
+            f"model's input range), got values in [{low}, {high}]. Scale images to "
+            "[0, 1] first."
+        )
+
     def _check_values(self, x, where):
         x = np.asarray(x)
         if not np.issubdtype(x.dtype, np.number) or np.issubdtype(
@@ -135,11 +283,7 @@ class GenerativeModel(keras.Model):
         if self.input_range is not None and x.size:
             lo, hi = self.input_range
             if x.min() < lo or x.max() > hi:
-                raise ValueError(
-                    f"{type(self).__name__}.{where} expected values in [{lo}, {hi}] "
-                    f"(the model's input range), got values in [{x.min()}, "
-                    f"{x.max()}]. Scale images to [0, 1] first."
-                )
+                raise ValueError(self._range_message(where, x.min(), x.max()))
 
     def validate_inputs(self, x, where="call"):
         """Checks shape, dtype, finiteness and range of a batch of inputs.
@@ -149,7 +293,7 @@ class GenerativeModel(keras.Model):
             where: The verb being validated, for the message.
 
         Returns:
-            `x` as a float32 tensor.
+            `x` as a tensor of the model's compute dtype.
 
         Raises:
             ValueError: Wrong rank or shape, NaN, or values outside `input_range`.
@@ -165,35 +309,157 @@ class GenerativeModel(keras.Model):
             self._check_values(x, where)
         return tf.convert_to_tensor(x, dtype=self.compute_dtype)
 
-    def _validate_fit_data(self, x, where):
+    def _batch_checks(self, batch, where):
+        """In-graph checks of one `(x, y, ...)` batch: tf.debugging assertions whose
+        failure stops the pipeline before the step that would train on it."""
+        name = f"{_CHECK_TAG}: {type(self).__name__}.{where}"
+        x = batch[0]
+        checks = []
+        if x.dtype.is_floating:
+            finite = tf.reduce_all(tf.math.is_finite(x))
+            checks.append(tf.debugging.Assert(finite, [f"{name} nan"]))
+        if self.input_range is not None:
+            lo, hi = self.input_range
+            low, high = tf.reduce_min(x), tf.reduce_max(x)
+            ok = tf.logical_and(
+                low >= tf.cast(lo, x.dtype), high <= tf.cast(hi, x.dtype)
+            )
+            checks.append(tf.debugging.Assert(ok, [f"{name} range", low, high]))
+        if self.takes_labels and len(batch) > 1 and batch[1] is not None:
+            labels = batch[1]
+            if labels.shape.rank == 1:
+                values = tf.cast(labels, "float64")
+                integral = tf.reduce_all(tf.equal(values, tf.round(values)))
+                known = values
+                if self.accepts_unlabelled:
+                    known = tf.boolean_mask(values, values != -1)
+                ok = tf.logical_and(
+                    integral,
+                    tf.logical_and(
+                        tf.reduce_all(known >= 0),
+                        tf.reduce_all(known < self.num_classes),
+                    ),
+                )
+                low = tf.reduce_min(tf.concat([known, [0.0]], 0))
+                high = tf.reduce_max(tf.concat([known, [0.0]], 0))
+                checks.append(tf.debugging.Assert(ok, [f"{name} labels", low, high]))
+        return checks
+
+    def _checked_dataset(self, dataset, where):
+        """`dataset` with every batch checked in the graph (NaN, range, labels).
+
+        A bad batch stops the pipeline with a tagged error before the training step
+        that would consume it, so no weight is updated on it (nor on any later
+        batch); `fit` turns the error into a `ValueError`. The checks run in the
+        tf.data graph rather than in the jit-compiled step because XLA drops
+        assertions."""
+        nested = isinstance(dataset.element_spec, tuple)
+
+        def check(*batch):
+            with tf.control_dependencies(self._batch_checks(batch, where)):
+                out = tuple(tf.identity(b) for b in batch)
+            return out if nested else out[0]
+
+        return dataset.map(
+            check, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+        )
+
+    def _input_error(self, error, where):
+        """The ValueError for a tagged in-graph check failure, or None."""
+        text = str(error)
+        if _CHECK_TAG not in text:
+            return None
+        cls = f"{type(self).__name__}.{where}"
+        numbers = _NUMBER.findall(text.split(_CHECK_TAG, 1)[1])
+        if f"{cls} nan" in text:
+            return ValueError(f"{cls} got NaN or infinite input values in a batch.")
+        if f"{cls} range" in text:
+            low, high = (numbers + ["?", "?"])[:2]
+            return ValueError(self._range_message(where, low, high) + " (in a batch)")
+        low, high = (numbers + ["?", "?"])[:2]
+        return ValueError(
+            f"{cls} expected integer labels in [0, {self.num_classes})"
+            + (" or -1 (unlabelled)" if self.accepts_unlabelled else "")
+            + f", got labels in [{low}, {high}] in a batch."
+        )
+
+    def _validate_fit_data(self, x, y, where):
+        """Eager checks of `fit`/`evaluate` data before anything is traced.
+
+        Returns `x`, a dataset wrapped so that every later batch is checked too."""
         if x is None:
-            return
+            return x
+        cls = type(self).__name__
         if isinstance(x, tf.data.Dataset):
             spec = x.element_spec
             first = spec[0] if isinstance(spec, tuple) else spec
             if isinstance(first, dict) or not hasattr(first, "shape"):
                 raise TypeError(
-                    f"{type(self).__name__}.{where} expects a dataset of x or (x, y) "
-                    f"batches, got element_spec {spec}."
+                    f"{cls}.{where} expects a dataset of x or (x, y) batches, got "
+                    f"element_spec {spec}."
                 )
             self._check_shape(first.shape, where)
-            for batch in x.take(1):
-                batch = batch[0] if isinstance(batch, tuple) else batch
-                self._check_values(batch.numpy(), where)
-        elif isinstance(x, np.ndarray | tf.Tensor | list):
+            self._check_dtype(first.dtype, where)
+            batch = next(iter(x.take(1)), None)
+            if batch is None:
+                raise ValueError(f"{cls}.{where} got an empty dataset (no batches).")
+            batch = batch if isinstance(batch, tuple) else (batch,)
+            self._check_values(batch[0].numpy(), where)
+            if self.takes_labels:
+                labels = batch[1].numpy() if len(batch) > 1 else None
+                self._check_class_labels(
+                    labels, where, unlabelled=-1 if self.accepts_unlabelled else None
+                )
+            return self._checked_dataset(x, where)
+        if isinstance(x, np.ndarray | tf.Tensor | list):
+            if len(x) == 0:
+                raise ValueError(f"{cls}.{where} got no examples (an empty array).")
             self._check_shape(np.shape(x), where)
             self._check_values(x, where)
+            if self.takes_labels:
+                labels = self._check_class_labels(
+                    y, where, unlabelled=-1 if self.accepts_unlabelled else None
+                )
+                if len(labels) != len(x):
+                    raise ValueError(
+                        f"{cls}.{where} expected one label per example ({len(x)}), "
+                        f"got {len(labels)}."
+                    )
+        return x
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        self._validate_fit_data(x, "fit")
-        if isinstance(x, tf.data.Dataset) and not args:
+    def _adapt_fit_data(self, x, y, batch_size):
+        """Hook: reshape checked fit data (e.g. k minibatches per step)."""
+        return x, y, batch_size
+
+    def _run_checked(self, run, where):
+        try:
+            return run()
+        except tf.errors.InvalidArgumentError as err:
+            error = self._input_error(err, where)
+            if error is None:
+                raise
+            raise error from None
+
+    def fit(self, x=None, y=None, batch_size=None, **kwargs):
+        self._check_compiled("fit")
+        x = self._validate_fit_data(x, y, "fit")
+        self._build_optimizers()
+        x, y, batch_size = self._adapt_fit_data(x, y, batch_size)
+        if isinstance(x, tf.data.Dataset):
             # A dataset shuffles itself; Keras warns about its own default otherwise.
             kwargs.setdefault("shuffle", False)
-        return super().fit(x, y, *args, **kwargs)
+        return self._run_checked(
+            lambda: super(Model, self).fit(x, y, batch_size=batch_size, **kwargs),
+            "fit",
+        )
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
-        self._validate_fit_data(x, "evaluate")
-        return super().evaluate(x, y, *args, **kwargs)
+        x = self._validate_fit_data(x, y, "evaluate")
+        return self._run_checked(
+            lambda: super(Model, self).evaluate(x, y, *args, **kwargs), "evaluate"
+        )
+
+    # -- labels ----------------------------------------------------------------
 
     @staticmethod
     def _checked_num_classes(num_classes):
@@ -226,7 +492,7 @@ class GenerativeModel(keras.Model):
             where: The verb being validated, for the message.
             n: The number of labels expected; a scalar is repeated `n` times.
             unlabelled: A value also accepted, marking an unlabelled example
-                (the semi-supervised VAE uses -1).
+                (the semi-supervised models use -1).
 
         Returns:
             The labels as int32 numpy (a symbolic tensor is returned as is).
@@ -262,27 +528,20 @@ class GenerativeModel(keras.Model):
             )
         return values.astype("int32")
 
-    # -- verbs -----------------------------------------------------------------
-
-    def sample(self, n, labels=None):
-        """Draws `n` examples from the model."""
-        raise NotImplementedError(f"{type(self).__name__} does not sample.")
-
-    def class_grid(self, per_class=10):
-        """`[num_classes, per_class, *input_shape]`: one row of samples per class,
-        for models whose `sample(n, labels)` takes classes."""
-        per_class = self._check_count(per_class, "per_class")
-        labels = np.repeat(np.arange(self.num_classes), per_class)
-        images = np.asarray(self.sample(len(labels), labels))
-        return images.reshape(self.num_classes, per_class, *self.data_shape)
-
     @staticmethod
     def _check_count(n, name="n"):
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ValueError(f"{name} must be a positive integer, got {n!r}.")
-        return int(n)
+        return check_positive_int(n, name)
 
     # -- config ----------------------------------------------------------------
+
+    # Sub-network -> the constructor arguments that only shape its default network.
+    # `get_config` records a sub-network either by these arguments (built by the
+    # model) or serialized (given to the constructor), never both.
+    network_arguments = {}
+
+    def _given_networks(self, **networks):
+        """Records which sub-networks the constructor was given (not built)."""
+        self._given = {name: net is not None for name, net in networks.items()}
 
     def get_config(self):
         return {
@@ -291,36 +550,49 @@ class GenerativeModel(keras.Model):
             "seed": self.seed,
         }
 
+    def _with_networks(self, config):
+        """`config` with each given sub-network serialized and the arguments of the
+        sub-networks it did not build left out (one source of truth)."""
+        given = getattr(self, "_given", {})
+        for network in self.sub_models:
+            if given.get(network):
+                config[network] = keras.saving.serialize_keras_object(
+                    getattr(self, network)
+                )
+            else:
+                config.pop(network, None)
+        for argument in self._unused_arguments(given):
+            config.pop(argument, None)
+        return config
+
+    @classmethod
+    def _unused_arguments(cls, given):
+        # An argument is unused when every sub-network it shapes was given.
+        shaped = {}
+        for network, arguments in cls.network_arguments.items():
+            for argument in arguments:
+                shaped.setdefault(argument, []).append(network)
+        return [a for a, nets in shaped.items() if all(given.get(n) for n in nets)]
+
+    @classmethod
+    def architecture_arguments(cls):
+        """Constructor arguments that change the networks (and so their weights)."""
+        return sorted({a for args in cls.network_arguments.values() for a in args})
+
     @classmethod
     def from_config(cls, config):
-        # Sub-networks come serialized (see `sub_models`); rebuild them first.
+        # Sub-networks come serialized (see `sub_models`); rebuild them first. A
+        # config written before the networks-or-arguments rule holds both: the
+        # serialized networks win, as they did then.
         config = copy.deepcopy(config)
+        given = {}
         for key in cls.sub_models:
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
+                given[key] = True
+        for argument in cls._unused_arguments(given):
+            config.pop(argument, None)
         return cls(**config)
-
-    def get_compile_config(self):
-        if not self.compiled:
-            return None
-        if self.optimizer_names == ("optimizer",):
-            return super().get_compile_config()
-        return {
-            name: keras.saving.serialize_keras_object(getattr(self, name))
-            for name in self.optimizer_names
-        }
-
-    def compile_from_config(self, config):
-        if self.optimizer_names == ("optimizer",):
-            return super().compile_from_config(config)
-        optimizers = {
-            name: keras.saving.deserialize_keras_object(config[name])
-            for name in self.optimizer_names
-        }
-        self.compile(**optimizers)
-
-    def count_params(self):
-        return int(sum(math.prod(v.shape) for v in self.trainable_variables))
 
     # -- presets ---------------------------------------------------------------
 
@@ -331,8 +603,6 @@ class GenerativeModel(keras.Model):
         Example:
             >>> model = keras_gen.Autoencoder.from_preset("ae_mnist")
         """
-        from .. import zoo
-
         model = zoo.create_model(name, pretrained=pretrained, **overrides)
         if not isinstance(model, cls):
             raise TypeError(
@@ -350,6 +620,31 @@ class GenerativeModel(keras.Model):
         Returns:
             The metadata written.
         """
-        from .. import zoo
+        return presets.save_preset(self, path, metadata)
 
-        return zoo.save_preset(self, path, metadata)
+
+class GenerativeModel(Model):
+    """A `Model` that draws examples: `sample(n, labels=None)` and `class_grid`."""
+
+    def sample(self, n, labels=None):
+        """Draws `n` examples from the model."""
+        raise NotImplementedError(f"{type(self).__name__} does not sample.")
+
+    def class_grid(self, per_class=10):
+        """`[num_classes, per_class, *input_shape]`: one row of samples per class,
+        for models whose `sample(n, labels)` takes classes."""
+        per_class = self._check_count(per_class, "per_class")
+        labels = np.repeat(np.arange(self.num_classes), per_class)
+        images = np.asarray(self.sample(len(labels), labels))
+        return images.reshape(self.num_classes, per_class, *self.data_shape)
+
+
+def _float32(x):
+    """Losses, metrics and outputs are float32 under a mixed-precision policy."""
+    if isinstance(x, float | int):
+        return x
+    x = tf.convert_to_tensor(x)
+    return x if x.dtype == tf.float32 else tf.cast(x, "float32")
+
+
+as_float32 = _float32

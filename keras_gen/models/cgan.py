@@ -4,8 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .. import zoo
-from .gan import ADAM, GAN
+from .gan import GAN
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -125,36 +124,3 @@ class ConditionalGAN(GAN):
 
     def get_config(self):
         return super().get_config() | {"num_classes": self.num_classes}
-
-
-zoo.register_preset(
-    "cgan_mnist",
-    ConditionalGAN,
-    config=dict(
-        input_shape=(28, 28, 1),
-        latent_dim=100,
-        num_classes=10,
-        generator_units=(1200, 1200),
-        discriminator_units=(240, 240),
-        maxout_pieces=5,
-        generator_batch_norm=True,
-        noise="normal",
-        seed=0,
-    ),
-    description="Conditional GAN: the gan_mnist networks with a one-hot label fed "
-    "to both.",
-    dataset="mnist",
-    recipe=dict(
-        epochs=30,
-        batch_size=100,
-        supervised=True,
-        supervised_metrics=True,
-        sample_metrics=["fid", "inception_score", "label_accuracy"],
-        optimizers={"d_optimizer": ADAM, "g_optimizer": ADAM},
-        metric_notes="10,000 samples from fixed noise, 1,000 per class; FID, IS and "
-        "label accuracy on the mnist_classifier preset",
-    ),
-    test_overrides=dict(
-        latent_dim=8, generator_units=(16,), discriminator_units=(8,), maxout_pieces=2
-    ),
-)

@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from .. import data, metrics, zoo
+from .. import data, metrics
 from .autoencoder import Autoencoder
 
 
@@ -263,30 +263,3 @@ class DeepClustering(Autoencoder):
             "augment_shift": self.augment_shift,
             "augment_rotation": self.augment_rotation,
         }
-
-
-zoo.register_preset(
-    "dcn_mnist",
-    DeepClustering,
-    config=dict(
-        input_shape=(28, 28, 1),
-        code_dim=10,
-        hidden_units=(500, 500, 2000),
-        likelihood="bernoulli",
-        num_clusters=10,
-        clustering_weight=0.05,
-        augment_shift=3.0,
-        augment_rotation=10.0,
-        seed=0,
-    ),
-    description="DCN: autoencoder 784-500-500-2000-10 with a k-means objective, K=10, "
-    "trained on randomly shifted (3 px) and rotated (10 degrees) digits.",
-    dataset="mnist",
-    recipe=dict(
-        batch_size=256,
-        learning_rate=1e-3,
-        supervised_metrics=True,
-        clustering=dict(pretrain_epochs=60, rounds=10, epochs_per_round=1, restarts=10),
-    ),
-    test_overrides=dict(hidden_units=(16,), code_dim=3, num_clusters=3),
-)

@@ -2,7 +2,6 @@
 
 import keras
 
-from .. import zoo
 from .vae import VAE
 
 
@@ -95,34 +94,3 @@ class CVAE(VAE):
 
     def get_config(self):
         return super().get_config() | {"num_classes": self.num_classes}
-
-
-zoo.register_preset(
-    "cvae_mnist",
-    CVAE,
-    config=dict(
-        input_shape=(28, 28, 1),
-        latent_dim=20,
-        num_classes=10,
-        hidden_units=(512, 256),
-        activation="relu",
-        likelihood="bernoulli",
-        seed=0,
-    ),
-    description="Conditional VAE, 784+10 -> 512-256 -> 20 ReLU, Bernoulli, "
-    "dynamically binarized MNIST.",
-    dataset="mnist",
-    recipe=dict(
-        epochs=50,
-        batch_size=100,
-        supervised=True,
-        supervised_metrics=True,
-        data=dict(binarize="dynamic"),
-        test_data=dict(binarize="static"),
-        jit_compile=True,
-        learning_rate=1e-3,
-        metric_notes="nll is -log p(x|y) by log_likelihood with k = 5,000 "
-        "importance samples",
-    ),
-    test_overrides=dict(hidden_units=(16,), latent_dim=3),
-)

@@ -2,7 +2,6 @@
 
 import keras
 
-from .. import zoo
 from . import networks
 from .gan import GAN
 
@@ -75,35 +74,3 @@ class DCGAN(GAN):
             "discriminator_filters": list(self.discriminator_filters),
             "kernel_size": self.kernel_size,
         }
-
-
-SAMPLE_QUALITY_NOTES = (
-    "10,000 samples from fixed noise; FID and IS on the mnist_classifier preset's "
-    "features and class posteriors, FID against the 10,000 test images"
-)
-ADAM_DCGAN = {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}
-
-zoo.register_preset(
-    "dcgan_mnist",
-    DCGAN,
-    config=dict(
-        input_shape=(28, 28, 1),
-        latent_dim=100,
-        generator_filters=(64, 32),
-        discriminator_filters=(32, 64),
-        seed=0,
-    ),
-    description="DCGAN: 7x7x64 -> transposed convs (64, 32) generator, conv "
-    "(32, 64) LeakyReLU discriminator.",
-    dataset="mnist",
-    recipe=dict(
-        epochs=15,
-        batch_size=64,
-        sample_metrics=["fid", "inception_score", "class_fractions"],
-        optimizers={"d_optimizer": ADAM_DCGAN, "g_optimizer": ADAM_DCGAN},
-        metric_notes=SAMPLE_QUALITY_NOTES,
-    ),
-    test_overrides=dict(
-        latent_dim=8, generator_filters=(8, 4), discriminator_filters=(4, 8)
-    ),
-)

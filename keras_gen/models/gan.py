@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from .. import distribute, losses, zoo
+from .. import distribute, losses
 from . import networks
 from .base import GenerativeModel
 
@@ -497,47 +497,3 @@ class GAN(GenerativeModel):
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
         }
-
-
-# gan_mnist: Adam 2e-4 throughout; the samples come from the generator's moving
-# average over about 10,000 steps (20 epochs of 500), which smooths the oscillation
-# of the adversarial game (a decaying step would stop the generator instead, and the
-# average with it).
-ADAM = {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}
-
-zoo.register_preset(
-    "gan_mnist",
-    GAN,
-    config=dict(
-        input_shape=(28, 28, 1),
-        latent_dim=100,
-        generator_units=(1200, 1200),
-        discriminator_units=(240, 240),
-        maxout_pieces=5,
-        generator_batch_norm=True,
-        d_steps=1,
-        generator_loss="non_saturating",
-        noise="normal",
-        ema_decay=0.9999,
-        seed=0,
-    ),
-    description="The 2014 GAN's networks: 1200-1200 ReLU generator (plus batch "
-    "norm), maxout 240x5 discriminator with dropout; samples from the generator's "
-    "moving average (decay 0.9999 per step), which the weights file holds beside the "
-    "trained generator (2,513,584 more values than the parameter count).",
-    dataset="mnist",
-    recipe=dict(
-        epochs=150,
-        batch_size=100,
-        train_split="train[:50000]",
-        train_examples=50000,
-        validation_split="train[50000:]",
-        sample_metrics=["parzen"],
-        optimizers={"d_optimizer": ADAM, "g_optimizer": ADAM},
-        metric_notes="Parzen window on 10,000 samples; sigma picked from "
-        "logspace(-1, 0, 10) on 1,000 images of train[50000:]",
-    ),
-    test_overrides=dict(
-        latent_dim=8, generator_units=(16,), discriminator_units=(8,), maxout_pieces=2
-    ),
-)

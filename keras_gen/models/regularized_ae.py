@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from .. import data, zoo
+from .. import data
 from .autoencoder import Autoencoder
 
 
@@ -243,37 +243,3 @@ class StochasticContractiveAutoencoder(_ContractionPenalty):
             "sigma": self.sigma,
             "num_samples": self.num_samples,
         }
-
-
-_SMALL = dict(hidden_units=(32,), code_dim=8)
-zoo.register_preset(
-    "dae_mnist",
-    DenoisingAutoencoder,
-    config=dict(
-        input_shape=(28, 28, 1),
-        code_dim=32,
-        hidden_units=(512, 256),
-        corruption="masking",
-        noise_level=0.25,
-        seed=0,
-    ),
-    description="Denoising autoencoder 784-512-256-32, 25 % masking noise.",
-    recipe=dict(epochs=30, batch_size=128, learning_rate=1e-3),
-    test_overrides=_SMALL,
-)
-zoo.register_preset(
-    "cae_mnist",
-    ContractiveAutoencoder,
-    config=dict(
-        input_shape=(28, 28, 1),
-        code_dim=1000,
-        hidden_units=(),
-        code_activation="sigmoid",
-        contraction=100.0,
-        seed=0,
-    ),
-    description="Contractive autoencoder, one layer of 1000 sigmoid units "
-    "(closed-form Jacobian penalty).",
-    recipe=dict(epochs=30, batch_size=128, learning_rate=1e-3),
-    test_overrides=dict(code_dim=16),
-)

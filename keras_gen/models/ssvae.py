@@ -7,7 +7,6 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from .. import zoo
 from . import networks
 from .base import GenerativeModel
 from .cvae import CVAE
@@ -41,15 +40,17 @@ class SemiSupervisedVAE(GenerativeModel):
         activation: Hidden activation.
         likelihood: Of p(x|y, z) when there is no `m1` (`"bernoulli"`, ...).
         alpha: Weight of the classification term of a labelled example.
-        m1: `None`, a `VAE`, its serialized config, or a preset name (loaded with
-            its pretrained weights) whose codes M2 models.
+        m1: `None`, or a `VAE` (or its serialized config) whose codes M2 models.
+            A preset name such as `"vae_mnist"` is resolved by
+            `keras_gen.zoo.create_model` (the `m2_mnist_100labels` preset does).
         generative: Optional `CVAE` holding q(z|x, y) and p(x|y, z).
         classifier: Optional `keras.Model` from features to class logits.
         seed: Seed of the model's random stream.
         **kwargs: Passed to `keras.Model`.
 
     Example:
-        >>> m2 = keras_gen.SemiSupervisedVAE(m1="vae_mnist")
+        >>> m1 = keras_gen.zoo.create_model("vae_mnist", pretrained=True)
+        >>> m2 = keras_gen.SemiSupervisedVAE(m1=m1)
         >>> m2.compile(keras.optimizers.Adam(1e-3))
         >>> m2.fit(keras_gen.data.load_semi_supervised("mnist", "train", 100,
         ...     labelled_per_class=10, binarize="dynamic"), epochs=50)
@@ -89,8 +90,12 @@ class SemiSupervisedVAE(GenerativeModel):
         if not alpha >= 0:
             raise ValueError(f"alpha must be >= 0, got {alpha!r}.")
         if isinstance(m1, str):
-            m1 = zoo.create_model(m1, pretrained=True)
-        elif isinstance(m1, dict):
+            # The registry, not the model, turns a preset name into a network.
+            raise TypeError(
+                f"m1 must be a VAE or its serialized config, got the preset name "
+                f"{m1!r}: pass keras_gen.zoo.create_model({m1!r}, pretrained=True)."
+            )
+        if isinstance(m1, dict):
             m1 = keras.saving.deserialize_keras_object(m1)
         if m1 is not None and not isinstance(m1, VAE):
             raise TypeError(f"m1 must be a VAE, got {type(m1).__name__}.")
@@ -251,43 +256,3 @@ class SemiSupervisedVAE(GenerativeModel):
             "generative": serialize(self.generative),
             "classifier": serialize(self.classifier),
         }
-
-
-zoo.register_preset(
-    "m2_mnist_100labels",
-    SemiSupervisedVAE,
-    config=dict(
-        input_shape=(28, 28, 1),
-        latent_dim=50,
-        num_classes=10,
-        hidden_units=(500,),
-        classifier_units=(500,),
-        activation="softplus",
-        alpha=1.0,
-        m1="vae_mnist",
-        seed=0,
-    ),
-    description="M1 + M2 (Kingma et al. 2014): M2 on the vae_mnist codes, 100 "
-    "labels (10 per class).",
-    dataset="mnist",
-    recipe=dict(
-        epochs=300,
-        batch_size=100,
-        supervised_metrics=True,
-        semi_supervised=dict(labelled_per_class=10, labelled_batch_size=100),
-        # XLA measured 2.4x slower on this step (the ten-class expansion).
-        jit_compile=False,
-        data=dict(binarize="dynamic"),
-        test_data=dict(binarize="static"),
-        # Adam 1e-3 for 150 epochs of 600 steps, then a cosine decay to 0 over 150.
-        optimizer=zoo.adam_cosine(
-            1e-3, decay_steps=150 * 600, constant_steps=150 * 600
-        ),
-        metric_notes="classification by argmax q(y|x); Kingma et al. 2014 report "
-        "11.97 % for M2 and 3.33 % for M1 + M2 with 100 labels (quoted from memory "
-        "in REFERENCES.md, not checked against the paper); the keras_gen bar is 5 %",
-    ),
-    test_overrides=dict(
-        m1=None, hidden_units=(16,), classifier_units=(16,), latent_dim=3
-    ),
-)

@@ -5,7 +5,6 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from .. import zoo
 from .autoencoder import Autoencoder
 
 
@@ -117,22 +116,3 @@ class StackedAutoencoder(Autoencoder):
             h = layers.Dropout(dropout)(h)
         outputs = layers.Dense(int(num_classes), activation="softmax")(h)
         return keras.Model(inputs, outputs, name="stacked_classifier")
-
-
-zoo.register_preset(
-    "scae_mnist",
-    StackedAutoencoder,
-    config=dict(
-        input_shape=(28, 28, 1),
-        code_dim=64,
-        hidden_units=(500, 500),
-        activation="sigmoid",
-        code_activation="sigmoid",
-        likelihood="bernoulli",
-        seed=0,
-    ),
-    description="Stacked autoencoder 784-500-500-64 (sigmoid), pretrained layer-wise.",
-    dataset="mnist",
-    recipe=dict(epochs=20, batch_size=128, learning_rate=1e-3, pretrain_epochs=5),
-    test_overrides=dict(hidden_units=(16,), code_dim=4),
-)

@@ -15,7 +15,6 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
 
-from .. import zoo
 from . import networks
 from .base import GenerativeModel
 
@@ -514,57 +513,3 @@ class VAE(GenerativeModel):
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
         }
-
-
-zoo.register_preset(
-    "vae_mnist",
-    VAE,
-    config=dict(
-        input_shape=(28, 28, 1),
-        latent_dim=50,
-        hidden_units=(200, 200),
-        activation="tanh",
-        likelihood="bernoulli",
-        seed=0,
-    ),
-    description="VAE of the IWAE paper: 784-200-200-50 tanh, Bernoulli, dynamically "
-    "binarized MNIST.",
-    dataset="mnist",
-    recipe=dict(
-        epochs=800,
-        batch_size=100,
-        data=dict(binarize="dynamic"),
-        test_data=dict(binarize="static"),
-        jit_compile=True,
-        optimizer=zoo.adam_cosine(1e-3, decay_steps=800 * 600, alpha=0.1),
-        metric_notes="nll by log_likelihood with k = 5,000 importance samples; "
-        "Burda et al. 2015, Table 1, report 86.76 for this VAE after 3,280 epochs; "
-        "the keras_gen bar is 88.5",
-    ),
-    test_overrides=dict(hidden_units=(16,), latent_dim=3),
-)
-zoo.register_preset(
-    "vae2d_mnist",
-    VAE,
-    config=dict(
-        input_shape=(28, 28, 1),
-        latent_dim=2,
-        hidden_units=(512, 256),
-        activation="relu",
-        likelihood="bernoulli",
-        seed=0,
-    ),
-    description="VAE with a 2-D latent space, 784-512-256-2 ReLU, Bernoulli, for "
-    "the manifold picture.",
-    dataset="mnist",
-    recipe=dict(
-        epochs=50,
-        batch_size=100,
-        data=dict(binarize="dynamic"),
-        test_data=dict(binarize="static"),
-        jit_compile=True,
-        learning_rate=1e-3,
-        metric_notes="nll by log_likelihood with k = 5,000 importance samples",
-    ),
-    test_overrides=dict(hidden_units=(16,)),
-)

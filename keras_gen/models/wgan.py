@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
-from .. import losses, zoo
+from .. import losses
 from . import networks
-from .dcgan import DCGAN, SAMPLE_QUALITY_NOTES
+from .dcgan import DCGAN
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -105,36 +105,3 @@ class WGANGP(DCGAN):
         for key in ("d_steps", "generator_loss", "label_smoothing"):
             config.pop(key)
         return config | {"n_critic": self.n_critic, "gp_weight": self.gp_weight}
-
-
-ADAM_WGAN = {
-    "class_name": "Adam",
-    "config": {"learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9},
-}
-
-zoo.register_preset(
-    "wgan_gp_mnist",
-    WGANGP,
-    config=dict(
-        input_shape=(28, 28, 1),
-        latent_dim=100,
-        generator_filters=(64, 32),
-        discriminator_filters=(32, 64),
-        n_critic=5,
-        gp_weight=10.0,
-        seed=0,
-    ),
-    description="WGAN-GP: the dcgan_mnist generator, a conv critic without batch "
-    "norm, 5 critic steps per generator step.",
-    dataset="mnist",
-    recipe=dict(
-        epochs=30,
-        batch_size=64,
-        sample_metrics=["fid", "inception_score", "class_fractions"],
-        optimizers={"d_optimizer": ADAM_WGAN, "g_optimizer": ADAM_WGAN},
-        metric_notes=SAMPLE_QUALITY_NOTES,
-    ),
-    test_overrides=dict(
-        latent_dim=8, generator_filters=(8, 4), discriminator_filters=(4, 8), n_critic=2
-    ),
-)

@@ -1,0 +1,144 @@
+"""Presets of the GAN family: GAN, DCGAN, conditional GAN, WGAN-GP."""
+
+from .. import zoo
+from ..models import DCGAN, GAN, WGANGP, ConditionalGAN
+
+# DCGAN and WGAN-GP samples are scored by the same protocol.
+SAMPLE_QUALITY_NOTES = (
+    "10,000 samples from fixed noise; FID and IS on the mnist_classifier preset's "
+    "features and class posteriors, FID against the 10,000 test images"
+)
+ADAM_DCGAN = {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}
+
+# WGAN-GP: Gulrajani et al.'s Adam (no momentum in beta_1).
+ADAM_WGAN = {
+    "class_name": "Adam",
+    "config": {"learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9},
+}
+
+# gan_mnist: Adam 2e-4 throughout; the samples come from the generator's moving
+# average over about 10,000 steps (20 epochs of 500), which smooths the oscillation
+# of the adversarial game (a decaying step would stop the generator instead, and the
+# average with it).
+ADAM = {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}
+
+zoo.register_preset(
+    "gan_mnist",
+    GAN,
+    config=dict(
+        input_shape=(28, 28, 1),
+        latent_dim=100,
+        generator_units=(1200, 1200),
+        discriminator_units=(240, 240),
+        maxout_pieces=5,
+        generator_batch_norm=True,
+        d_steps=1,
+        generator_loss="non_saturating",
+        noise="normal",
+        ema_decay=0.9999,
+        seed=0,
+    ),
+    description="The 2014 GAN's networks: 1200-1200 ReLU generator (plus batch "
+    "norm), maxout 240x5 discriminator with dropout; samples from the generator's "
+    "moving average (decay 0.9999 per step), which the weights file holds beside the "
+    "trained generator (2,513,584 more values than the parameter count).",
+    dataset="mnist",
+    recipe=dict(
+        epochs=150,
+        batch_size=100,
+        train_split="train[:50000]",
+        train_examples=50000,
+        validation_split="train[50000:]",
+        sample_metrics=["parzen"],
+        optimizers={"d_optimizer": ADAM, "g_optimizer": ADAM},
+        metric_notes="Parzen window on 10,000 samples; sigma picked from "
+        "logspace(-1, 0, 10) on 1,000 images of train[50000:]",
+    ),
+    test_overrides=dict(
+        latent_dim=8, generator_units=(16,), discriminator_units=(8,), maxout_pieces=2
+    ),
+)
+
+zoo.register_preset(
+    "dcgan_mnist",
+    DCGAN,
+    config=dict(
+        input_shape=(28, 28, 1),
+        latent_dim=100,
+        generator_filters=(64, 32),
+        discriminator_filters=(32, 64),
+        seed=0,
+    ),
+    description="DCGAN: 7x7x64 -> transposed convs (64, 32) generator, conv "
+    "(32, 64) LeakyReLU discriminator.",
+    dataset="mnist",
+    recipe=dict(
+        epochs=15,
+        batch_size=64,
+        sample_metrics=["fid", "inception_score", "class_fractions"],
+        optimizers={"d_optimizer": ADAM_DCGAN, "g_optimizer": ADAM_DCGAN},
+        metric_notes=SAMPLE_QUALITY_NOTES,
+    ),
+    test_overrides=dict(
+        latent_dim=8, generator_filters=(8, 4), discriminator_filters=(4, 8)
+    ),
+)
+
+zoo.register_preset(
+    "cgan_mnist",
+    ConditionalGAN,
+    config=dict(
+        input_shape=(28, 28, 1),
+        latent_dim=100,
+        num_classes=10,
+        generator_units=(1200, 1200),
+        discriminator_units=(240, 240),
+        maxout_pieces=5,
+        generator_batch_norm=True,
+        noise="normal",
+        seed=0,
+    ),
+    description="Conditional GAN: the gan_mnist networks with a one-hot label fed "
+    "to both.",
+    dataset="mnist",
+    recipe=dict(
+        epochs=30,
+        batch_size=100,
+        supervised=True,
+        supervised_metrics=True,
+        sample_metrics=["fid", "inception_score", "label_accuracy"],
+        optimizers={"d_optimizer": ADAM, "g_optimizer": ADAM},
+        metric_notes="10,000 samples from fixed noise, 1,000 per class; FID, IS and "
+        "label accuracy on the mnist_classifier preset",
+    ),
+    test_overrides=dict(
+        latent_dim=8, generator_units=(16,), discriminator_units=(8,), maxout_pieces=2
+    ),
+)
+
+zoo.register_preset(
+    "wgan_gp_mnist",
+    WGANGP,
+    config=dict(
+        input_shape=(28, 28, 1),
+        latent_dim=100,
+        generator_filters=(64, 32),
+        discriminator_filters=(32, 64),
+        n_critic=5,
+        gp_weight=10.0,
+        seed=0,
+    ),
+    description="WGAN-GP: the dcgan_mnist generator, a conv critic without batch "
+    "norm, 5 critic steps per generator step.",
+    dataset="mnist",
+    recipe=dict(
+        epochs=30,
+        batch_size=64,
+        sample_metrics=["fid", "inception_score", "class_fractions"],
+        optimizers={"d_optimizer": ADAM_WGAN, "g_optimizer": ADAM_WGAN},
+        metric_notes=SAMPLE_QUALITY_NOTES,
+    ),
+    test_overrides=dict(
+        latent_dim=8, generator_filters=(8, 4), discriminator_filters=(4, 8), n_critic=2
+    ),
+)
