@@ -31,3 +31,34 @@ def test_maxout_round_trips_in_a_saved_model(tmp_path):
 def test_maxout_arguments_are_checked(kwargs):
     with pytest.raises(ValueError, match="must be a positive integer"):
         Maxout(**kwargs)
+
+
+def test_corruptions_in_layers_equal_the_old_data_ones_bit_for_bit():
+    # Temporary: proves the move before data.py's copies are deleted.
+    import tensorflow as tf
+
+    from keras_gen import data, layers
+
+    x = tf.random.stateless_uniform((64, 28, 28, 1), [1, 2])
+    for kind, level in [("gaussian", 0.3), ("masking", 0.25), ("salt_and_pepper", 0.4)]:
+        for seed in (0, 7):
+            np.testing.assert_array_equal(
+                data.corrupt(x, kind, level, seed=seed),
+                layers.corrupt(x, kind, level, seed=seed),
+            )
+        old, new = keras.random.SeedGenerator(3), keras.random.SeedGenerator(3)
+        for _ in range(3):
+            np.testing.assert_array_equal(
+                data.corrupt(x, kind, level, seed=old),
+                layers.corrupt(x, kind, level, seed=new),
+            )
+    np.testing.assert_array_equal(
+        data.gaussian_noise(x, 2.0, 5, clip=True),
+        layers.gaussian_noise(x, 2.0, 5, clip=True),
+    )
+    np.testing.assert_array_equal(
+        data.masking_noise(x, 0.3, 1), layers.masking_noise(x, 0.3, 1)
+    )
+    np.testing.assert_array_equal(
+        data.salt_and_pepper(x, 0.3, 1), layers.salt_and_pepper(x, 0.3, 1)
+    )
