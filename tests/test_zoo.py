@@ -1,13 +1,13 @@
-"""The registry: presets by name, saving, verified loading, the shipped ae_mnist."""
+"""The registry: presets by name, created with verified weights, the shipped zoo."""
 
-import json
+import ast
+import inspect
 
-import h5py
 import keras
 import numpy as np
 import pytest
 
-from keras_gen import Autoencoder, zoo
+from keras_gen import VAE, Autoencoder, SemiSupervisedVAE, presets, recipes, zoo
 from keras_gen.cli import evaluate_preset
 
 
@@ -58,49 +58,81 @@ def test_pretrained_without_weights_is_a_clear_error(tmp_zoo):
         zoo.create_model("ae_mnist", pretrained=True)
 
 
-def test_saved_preset_round_trips_and_holds_only_model_variables(tmp_zoo):
+def test_saved_preset_is_created_by_name_with_its_weights(tmp_zoo):
     model, x = _trained_small()
-    meta = model.save_to_preset(tmp_zoo / "ae_mnist", {"dataset": "mnist"})
-    folder = tmp_zoo / "ae_mnist"
-    serialized = json.loads((folder / "config.json").read_text())
-    assert serialized["config"] == json.loads(json.dumps(model.get_config()))
-    with h5py.File(folder / "model.weights.h5") as f:
-        assert "optimizer" not in f
-        arrays = []
-        f.visititems(
-            lambda _, item: (
-                arrays.append(item)
-                if isinstance(item, h5py.Dataset) and item.size > 1
-                else None
-            )
-        )
-        # Every array is stored gzip-compressed (lossless, checked by the round
-        # trip below).
-        assert arrays and {a.compression for a in arrays} == {"gzip"}
-    assert "compile_config" not in serialized
-    # float32 variables (weights plus the code Gaussian) and a little HDF5 overhead.
-    assert meta["weights_bytes"] < 4 * (meta["params"] + 8 * 9) + 64_000
-    assert meta["sha256"] == zoo.sha256(folder / "model.weights.h5")
-    assert meta["params"] == model.count_params()
+    model.save_to_preset(tmp_zoo / "ae_mnist", {"dataset": "mnist"})
+    assert zoo.list_models(pretrained=True) == ["ae_mnist"]
+    assert zoo.read_metadata("ae_mnist")["dataset"] == "mnist"
+    assert zoo.read_metadata("vae_mnist") == {}
     loaded = zoo.create_model("ae_mnist", pretrained=True)
     np.testing.assert_allclose(loaded(x), model(x), rtol=1e-6)
-    assert zoo.list_models(pretrained=True) == ["ae_mnist"]
     assert isinstance(Autoencoder.from_preset("ae_mnist"), Autoencoder)
 
 
-def test_flipped_byte_in_weights_is_refused(tmp_zoo):
+def test_flipped_byte_in_a_presets_weights_is_refused(tmp_zoo):
     model, _ = _trained_small()
-    meta = model.save_to_preset(tmp_zoo / "ae_mnist")
-    weights = tmp_zoo / "ae_mnist" / "model.weights.h5"
+    model.save_to_preset(tmp_zoo / "ae_mnist")
+    weights = tmp_zoo / "ae_mnist" / presets.WEIGHTS_FILE
     blob = bytearray(weights.read_bytes())
     blob[len(blob) // 2] ^= 0xFF
     weights.write_bytes(bytes(blob))
-    with pytest.raises(zoo.WeightsIntegrityError) as err:
+    with pytest.raises(presets.WeightsIntegrityError, match="integrity check"):
         zoo.create_model("ae_mnist", pretrained=True)
-    message = str(err.value)
-    assert str(weights) in message
-    assert meta["sha256"] in message
-    assert zoo.sha256(weights) in message
+
+
+def test_a_preset_argument_naming_a_preset_gets_its_pretrained_model(
+    tmp_zoo, monkeypatch
+):
+    vae = VAE(hidden_units=(16,), latent_dim=3, seed=1)
+    vae(np.zeros((1, 28, 28, 1), "float32"))
+    monkeypatch.setitem(
+        zoo._PRESETS,
+        "tiny_vae_mnist",
+        zoo.Preset("tiny_vae_mnist", VAE, {}, "", "mnist", {}, {}),
+    )
+    vae.save_to_preset(tmp_zoo / "tiny_vae_mnist")
+    small = dict(hidden_units=(16,), classifier_units=(16,), latent_dim=3)
+    m2 = zoo.create_model("m2_mnist_100labels", m1="tiny_vae_mnist", **small)
+    assert isinstance(m2.m1, VAE) and not m2.m1.trainable
+    for a, b in zip(m2.m1.get_weights(), vae.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError, match="zoo.create_model"):
+        SemiSupervisedVAE(m1="tiny_vae_mnist", **small)
+
+
+def test_moved_names_are_deprecated_aliases():
+    for name in ("save_preset", "sha256", "compress_weights", "WeightsIntegrityError"):
+        with pytest.warns(DeprecationWarning, match=f"keras_gen.presets.{name}"):
+            assert getattr(zoo, name) is getattr(presets, name)
+    with pytest.warns(DeprecationWarning, match="keras_gen.recipes.adam_cosine"):
+        assert zoo.adam_cosine is recipes.adam_cosine
+    with pytest.raises(AttributeError):
+        zoo.no_such_name  # noqa: B018
+
+
+def test_zoo_imports_no_model():
+    # Module level: only presets; in functions: only the deprecated aliases.
+    tree = ast.parse(inspect.getsource(zoo))
+    module_level = {
+        alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.level
+        for alias in node.names
+    }
+    assert module_level == {"presets"}
+    for function in ast.walk(tree):
+        if isinstance(function, ast.FunctionDef) and function.name != "__getattr__":
+            assert not any(
+                isinstance(node, ast.Import | ast.ImportFrom)
+                for node in ast.walk(function)
+            ), function.name
+    assert not any(
+        isinstance(node, ast.Import)
+        and node.names[0].name.startswith("keras_gen")
+        or isinstance(node, ast.ImportFrom)
+        and (node.module or "").startswith("keras_gen")
+        for node in ast.walk(tree)
+    )
 
 
 def test_from_preset_checks_the_class(tmp_zoo):

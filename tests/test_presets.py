@@ -1,0 +1,109 @@
+"""Preset folders: writing, verified loading, compression; no registry involved."""
+
+import ast
+import inspect
+import json
+
+import h5py
+import keras
+import numpy as np
+import pytest
+
+from keras_gen import VAE, Autoencoder, presets
+
+
+def _trained_small(seed=3):
+    model = Autoencoder(hidden_units=(32,), code_dim=8, seed=seed)
+    x = np.random.default_rng(seed).uniform(0, 1, (64, 28, 28, 1)).astype("float32")
+    model.compile(keras.optimizers.Adam(1e-3))
+    model.fit(x, epochs=1, batch_size=32, verbose=0)
+    return model, x
+
+
+def _arrays(path):
+    found = []
+    with h5py.File(path) as f:
+        f.visititems(
+            lambda name, item: (
+                found.append((name, item.compression, item[()]))
+                if isinstance(item, h5py.Dataset)
+                else None
+            )
+        )
+    return found
+
+
+def test_saved_folder_round_trips_and_holds_only_model_variables(tmp_path):
+    model, x = _trained_small()
+    meta = presets.save_preset(model, tmp_path, {"dataset": "mnist"})
+    serialized = json.loads((tmp_path / presets.CONFIG_FILE).read_text())
+    assert serialized["config"] == json.loads(json.dumps(model.get_config()))
+    assert "compile_config" not in serialized
+    with h5py.File(tmp_path / presets.WEIGHTS_FILE) as f:
+        assert "optimizer" not in f
+    # Every array is stored gzip-compressed (lossless, checked by the round trip).
+    arrays = [a for a in _arrays(tmp_path / presets.WEIGHTS_FILE) if a[2].size > 1]
+    assert arrays and {compression for _, compression, _ in arrays} == {"gzip"}
+    # float32 variables (weights plus the code Gaussian) and a little HDF5 overhead.
+    assert meta["weights_bytes"] < 4 * (meta["params"] + 8 * 9) + 64_000
+    assert meta["sha256"] == presets.sha256(tmp_path / presets.WEIGHTS_FILE)
+    assert meta["params"] == model.count_params()
+    assert meta["class"] == "Autoencoder" and meta["dataset"] == "mnist"
+    assert presets.read_metadata_file(tmp_path) == meta
+    loaded = presets.load_preset_folder(tmp_path)
+    assert isinstance(loaded, Autoencoder)
+    np.testing.assert_allclose(loaded(x), model(x), rtol=1e-6)
+
+
+def test_saving_again_keeps_earlier_metadata(tmp_path):
+    model, _ = _trained_small()
+    presets.save_preset(model, tmp_path, {"dataset": "mnist", "epochs_done": 1})
+    meta = presets.save_preset(model, tmp_path, {"epochs_done": 2})
+    assert meta["dataset"] == "mnist" and meta["epochs_done"] == 2
+
+
+def test_flipped_byte_in_weights_is_refused(tmp_path):
+    model, _ = _trained_small()
+    meta = presets.save_preset(model, tmp_path)
+    weights = tmp_path / presets.WEIGHTS_FILE
+    blob = bytearray(weights.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    weights.write_bytes(bytes(blob))
+    with pytest.raises(presets.WeightsIntegrityError) as err:
+        presets.load_preset_folder(tmp_path, name="ae_mnist")
+    message = str(err.value)
+    assert str(weights) in message
+    assert meta["sha256"] in message
+    assert presets.sha256(weights) in message
+
+
+def test_load_checks_the_expected_class(tmp_path):
+    model, _ = _trained_small()
+    presets.save_preset(model, tmp_path)
+    with pytest.raises(TypeError, match="holds a Autoencoder, expected VAE"):
+        presets.load_preset_folder(tmp_path, expected_class=VAE)
+
+
+def test_compression_is_lossless(tmp_path):
+    model, _ = _trained_small()
+    model.save_weights(tmp_path / "plain.weights.h5")
+    presets.compress_weights(tmp_path / "plain.weights.h5", tmp_path / "small.h5")
+    plain = _arrays(tmp_path / "plain.weights.h5")
+    small = _arrays(tmp_path / "small.h5")
+    assert [name for name, *_ in plain] == [name for name, *_ in small]
+    for (_, _, a), (_, _, b) in zip(plain, small, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert (tmp_path / "small.h5").stat().st_size < (
+        tmp_path / "plain.weights.h5"
+    ).stat().st_size
+
+
+def test_presets_imports_no_keras_gen_module():
+    tree = ast.parse(inspect.getsource(presets))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 0 and not (node.module or "").startswith(
+                "keras_gen"
+            ), ast.unparse(node)
+        elif isinstance(node, ast.Import):
+            assert not any(a.name.startswith("keras_gen") for a in node.names)
