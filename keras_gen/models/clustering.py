@@ -5,7 +5,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from .. import data, metrics
+from .. import metrics
+from ..layers import random_shift_rotate
 from .autoencoder import Autoencoder
 
 
@@ -149,7 +150,7 @@ class DeepClustering(Autoencoder):
     def compute_losses(self, x, y=None, training=False):
         x = ops.cast(x, self.compute_dtype)
         if training:
-            x = data.random_shift_rotate(
+            x = random_shift_rotate(
                 x, self.augment_shift, self.augment_rotation, self.seed_generator
             )
         h = self.encoder(x, training=training)

@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from .. import data
+from ..layers import check_corruption, corrupt, gaussian_noise
 from .autoencoder import Autoencoder
 
 
@@ -43,7 +43,7 @@ class DenoisingAutoencoder(Autoencoder):
     def __init__(
         self, corruption="masking", noise_level=0.25, num_corruptions=1, **kwargs
     ):
-        data._check_corruption(corruption, noise_level, "noise_level")
+        check_corruption(corruption, noise_level, "noise_level")
         if (
             isinstance(num_corruptions, bool)
             or int(num_corruptions) != num_corruptions
@@ -62,7 +62,7 @@ class DenoisingAutoencoder(Autoencoder):
             return super().compute_losses(x, y, training)
         x = ops.cast(x, self.compute_dtype)
         copies = ops.concatenate([x] * self.num_corruptions, axis=0)
-        noisy = data.corrupt(
+        noisy = corrupt(
             copies, self.corruption, self.noise_level, seed=self.seed_generator
         )
         params = self.decoder(self.encoder(noisy, training=True), training=True)
@@ -227,7 +227,7 @@ class StochasticContractiveAutoencoder(_ContractionPenalty):
         x = ops.cast(x, self.compute_dtype)
         h = self.encoder(x, training=training)
         copies = ops.concatenate([x] * self.num_samples, axis=0)
-        noisy = data.gaussian_noise(copies, self.sigma, seed=self.seed_generator)
+        noisy = gaussian_noise(copies, self.sigma, seed=self.seed_generator)
         h_noisy = self.encoder(noisy, training=training)
         diff = ops.sum(
             ops.square(h_noisy - ops.concatenate([h] * self.num_samples, 0)), -1
