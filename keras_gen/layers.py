@@ -237,6 +237,10 @@ def _shift_rotate_layers(max_shift, max_rotation, height, width, dtype):
     return _SHIFT_ROTATE[key]
 
 
+# Two Keras layers interpolate twice where the hand-written single affine transform
+# (commit 5c7e2a2) did once. Measured, 256 28x28 images, shift 2 px + rotation 10 deg,
+# CPU: 9.8 ms a batch inside a tf.function against 7.6 ms (eager: 44 against 17 ms);
+# shift std, bound and 0..1 range matched on 4,096 images.
 def random_shift_rotate(x, max_shift=0, max_rotation=0.0, seed=None):
     """Moves each image by a random translation, then rotation (zeros fill in).
 
