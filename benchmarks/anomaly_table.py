@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from keras_gen.cli import anomaly_auc
+from keras_gen.training import anomaly_auc
 
 if __name__ == "__main__":
     preset = sys.argv[1] if len(sys.argv) > 1 else "ae_mnist"

@@ -13,7 +13,7 @@ import argparse
 import time
 from pathlib import Path
 
-from keras_gen import cli, zoo
+from keras_gen import evaluation, presets, zoo
 
 
 def main():
@@ -25,7 +25,7 @@ def main():
     )
     args = parser.parse_args()
     folder = Path(args.folder) if args.folder else zoo.preset_dir(args.name)
-    model = zoo.load_preset_folder(folder)
+    model = presets.load_preset_folder(folder)
     if getattr(model, "generator_ema", None) is None:
         parser.error(f"{folder} holds a model without ema_decay")
     averaged = [w.numpy() for w in model.generator_ema.weights]
@@ -37,7 +37,7 @@ def main():
         for target, value in zip(model.generator_ema.weights, weights, strict=True):
             target.assign(value)
         start = time.perf_counter()
-        values = cli.evaluate_preset(args.name, model=model)
+        values = evaluation.evaluate_preset(args.name, model=model)
         values.pop("examples")
         cells = ", ".join(f"{k} {v:.4g}" for k, v in sorted(values.items()))
         rows.append(f"| {label} | {cells} | {time.perf_counter() - start:.0f} |")

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import keras
 
+from keras_gen import evaluation, presets, training, zoo
+from keras_gen.cards import EPOCH_BUDGET_FILE
+
 
 class Snapshots(keras.callbacks.Callback):
     """Copies the model's weights to `folder/epoch_N.weights.h5` at given epochs."""
@@ -35,19 +38,16 @@ class Snapshots(keras.callbacks.Callback):
 
 
 def train(args):
-    from keras_gen.cli import train_preset
-
     snapshots = Snapshots(Path(args.folder) / "snapshots", args.snapshots)
-    train_preset(args.preset, args.folder, epochs=args.epochs, callbacks=[snapshots])
+    training.train_preset(
+        args.preset, args.folder, epochs=args.epochs, callbacks=[snapshots]
+    )
 
 
 def measure(args):
-    from keras_gen import zoo
-    from keras_gen.cli import EPOCH_BUDGET_FILE, _dataset
-
     preset = zoo.get_preset(args.preset)
-    model = zoo.load_preset_folder(args.folder)
-    ds = _dataset(preset, "test", 500, shuffle=False, supervised=False)
+    model = presets.load_preset_folder(args.folder)
+    ds = evaluation.preset_dataset(preset, "test", 500, shuffle=False, supervised=False)
     ds = ds.unbatch().take(args.limit).batch(500)
     rows = []
     paths = sorted(
@@ -57,7 +57,7 @@ def measure(args):
     for path in paths:
         model.load_weights(path)
         start = time.perf_counter()
-        values = model.evaluate_metrics(ds, num_samples=args.k)
+        values = evaluation.likelihood(model, ds, num_samples=args.k)
         epoch = int(path.stem.split("_")[1].split(".")[0])
         rows.append((epoch, values, time.perf_counter() - start))
         print(epoch, json.dumps(values), flush=True)
@@ -79,7 +79,7 @@ def measure(args):
     ]
     text = "\n".join(lines) + "\n"
     print(text)
-    # The model card includes this table (see keras_gen.cli.write_card).
+    # The model card includes this table (see keras_gen.cards.write_card).
     (Path(args.folder) / EPOCH_BUDGET_FILE).write_text(text)
     if args.out:
         Path(args.out).write_text(f"# {args.preset}: test NLL against epochs\n\n{text}")

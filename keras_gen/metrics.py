@@ -1,13 +1,18 @@
-"""Evaluation metrics kept apart from models: clustering, ROC-AUC, Parzen windows.
+"""Pure statistics on arrays: clustering, ROC-AUC, Parzen windows, FID and IS.
 
 Clustering metrics compare predicted cluster ids with true labels; all three are
 invariant to renaming the clusters. Sample-quality metrics (Frechet distance,
 Inception Score, class fractions) come as `*_from_statistics`/`*_from_features`/
-`*_from_probs` functions on arrays, apart from the extractors that compute those
-with a domain classifier (the pretrained `mnist_classifier` by default).
+`*_from_probs` functions on arrays; the extractors that compute those with a domain
+classifier (the pretrained `mnist_classifier`) live in `keras_gen.features`.
 """
 
+import importlib
+import warnings
+
 import numpy as np
+import tensorflow as tf
+from scipy import linalg
 from scipy.optimize import linear_sum_assignment
 
 
@@ -117,8 +122,6 @@ def parzen_log_likelihood(samples, x, sigma, batch_size=500):
     Returns:
         `[M]` float64 log-likelihoods in nats.
     """
-    import tensorflow as tf
-
     if not sigma > 0:
         raise ValueError(f"sigma must be > 0, got {sigma!r}.")
     samples = np.asarray(samples, np.float32).reshape(len(samples), -1)
@@ -156,11 +159,7 @@ def select_parzen_sigma(samples, x_val, sigmas=None):
     return max(scores, key=scores.get), scores
 
 
-# -- sample quality on a domain classifier: FID, Inception Score, class fractions --
-
-CLASSIFIER_PRESET = "mnist_classifier"
-REFERENCE_STATS_FILE = "reference_stats.npz"
-_CACHE = {}
+# -- sample quality from features and class probabilities: FID, IS, fractions --
 
 
 def _statistics(mu, sigma, name):
@@ -207,10 +206,6 @@ def frechet_distance_from_statistics(mu1, sigma1, mu2, sigma2, eps=1e-6):
         by a two time-scale update rule converge to a local Nash equilibrium",
         NeurIPS 2017 (FID).
     """
-    import warnings
-
-    from scipy import linalg
-
     mu1, sigma1 = _statistics(mu1, sigma1, "frechet_distance (first set)")
     mu2, sigma2 = _statistics(mu2, sigma2, "frechet_distance (second set)")
     if mu1.size != mu2.size:
@@ -358,167 +353,31 @@ def class_fractions_from_probs(probs):
     return np.bincount(p.argmax(1), minlength=p.shape[1]) / len(p)
 
 
-# Extractors: the pretrained `mnist_classifier` preset unless a classifier is given.
+# Names that moved to `keras_gen.features` (they load a classifier), kept for one
+# release.
+_MOVED_TO_FEATURES = (
+    "CLASSIFIER_PRESET",
+    "REFERENCE_STATS_FILE",
+    "class_fractions",
+    "frechet_distance",
+    "inception_score",
+    "load_classifier",
+    "reference_statistics",
+    "write_reference_statistics",
+)
 
 
-def load_classifier():
-    """The pretrained `mnist_classifier` preset, loaded once per process."""
-    if "classifier" not in _CACHE:
-        from . import zoo
-
-        _CACHE["classifier"] = zoo.create_model(CLASSIFIER_PRESET, pretrained=True)
-    return _CACHE["classifier"]
-
-
-def _default(classifier):
-    return load_classifier() if classifier is None else classifier
-
-
-def _weights_sha256():
-    from . import zoo
-
-    return zoo.read_metadata(CLASSIFIER_PRESET).get("sha256")
-
-
-def write_reference_statistics(classifier, path, images=None, data_dir=None):
-    """Writes the feature mean and covariance of reference images to an .npz file.
-
-    The shipped `zoo/mnist_classifier/reference_stats.npz` holds the statistics of
-    the pretrained classifier's features over the 10,000 MNIST test images; it must
-    be rewritten whenever the weights change (`frechet_distance` checks the
-    weights' sha256 recorded in it).
-
-    Args:
-        classifier: A `keras_gen.Classifier`.
-        path: The `.npz` file, or a preset folder (then `reference_stats.npz` in
-            it, recording the sha256 of the folder's `model.weights.h5`).
-        images: Reference images in [0, 1]; default the MNIST test split.
-        data_dir: TFDS data dir of the prepared MNIST.
-
-    Returns:
-        The path written.
-    """
-    from pathlib import Path
-
-    from . import zoo
-
-    path = Path(path)
-    folder = path if path.suffix != ".npz" else None
-    if folder is not None:
-        path = folder / REFERENCE_STATS_FILE
-    if images is None:
-        from . import data
-
-        images, _ = data.load_numpy("mnist", "test", data_dir=data_dir)
-        images = images.astype("float32") / 255.0
-        source = "mnist test"
-    else:
-        source = "images"
-    mu, sigma = feature_statistics(classifier.features(images))
-    sha = ""
-    if folder is not None and (folder / zoo.WEIGHTS_FILE).is_file():
-        sha = zoo.sha256(folder / zoo.WEIGHTS_FILE)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(
-        path,
-        mu=mu,
-        sigma=sigma,
-        examples=len(images),
-        source=source,
-        weights_sha256=sha,
+def __getattr__(name):
+    if name not in _MOVED_TO_FEATURES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"keras_gen.metrics.{name} is deprecated; use keras_gen.features.{name}.",
+        DeprecationWarning,
+        stacklevel=2,
     )
-    return path
+    # Deprecated alias: features imports this module, so it is imported late.
+    return getattr(importlib.import_module("keras_gen.features"), name)
 
 
-def reference_statistics(name="mnist_test"):
-    """`(mu, sigma)` shipped with the pretrained classifier for `name`.
-
-    Raises:
-        ValueError: Unknown name, or statistics written for other weights.
-        FileNotFoundError: The preset has no statistics file.
-    """
-    from . import zoo
-
-    if name != "mnist_test":
-        raise ValueError(
-            f"reference must be 'mnist_test', images or (mu, sigma), got {name!r}."
-        )
-    folder = zoo.preset_dir(CLASSIFIER_PRESET)
-    path = None if folder is None else folder / REFERENCE_STATS_FILE
-    if path is None or not path.is_file():
-        raise FileNotFoundError(
-            f"No reference statistics for {CLASSIFIER_PRESET} ({path}); write them "
-            "with keras_gen.metrics.write_reference_statistics(classifier, folder)."
-        )
-    key = ("stats", str(path))
-    if key not in _CACHE:
-        with np.load(path) as stats:
-            recorded = str(stats["weights_sha256"])
-            if recorded and recorded != _weights_sha256():
-                raise ValueError(
-                    f"{path} was computed with weights of sha256 {recorded}, but "
-                    f"the preset's weights have sha256 {_weights_sha256()}; "
-                    "rewrite it with write_reference_statistics."
-                )
-            _CACHE[key] = (stats["mu"].copy(), stats["sigma"].copy())
-    return _CACHE[key]
-
-
-def frechet_distance(images, reference="mnist_test", classifier=None):
-    """FID-style Frechet distance of images in a domain classifier's feature space.
-
-    Features are the classifier's penultimate activations (the pretrained
-    `mnist_classifier` by default), so values are comparable only between runs
-    with the same classifier and the same number of images (10,000 customary).
-
-    Args:
-        images: Images `[n, 28, 28, 1]` in [0, 1] (e.g. generator samples).
-        reference: `"mnist_test"` (shipped statistics of the 10,000 test images,
-            default classifier only), reference images, or a `(mu, sigma)` pair.
-        classifier: A `keras_gen.Classifier`; default the pretrained preset.
-
-    Returns:
-        The squared Frechet distance (float).
-
-    Example:
-        >>> keras_gen.metrics.frechet_distance(gan.sample(10000).numpy())
-
-    Reference:
-        Heusel et al., "GANs trained by a two time-scale update rule converge to a
-        local Nash equilibrium", NeurIPS 2017.
-    """
-    if isinstance(reference, str):
-        if classifier is not None and classifier is not _CACHE.get("classifier"):
-            raise ValueError(
-                f"reference={reference!r} holds statistics of the pretrained "
-                f"{CLASSIFIER_PRESET}; with another classifier pass reference "
-                "images or (mu, sigma) of its own features."
-            )
-        mu2, sigma2 = reference_statistics(reference)
-    classifier = _default(classifier)
-    if isinstance(reference, tuple) and len(reference) == 2:
-        mu2, sigma2 = reference
-    elif not isinstance(reference, str):
-        if np.ndim(reference) < 3:
-            raise ValueError(
-                "reference must be 'mnist_test', images [n, H, W, C] or (mu, sigma), "
-                f"got {type(reference).__name__} of shape {np.shape(reference)}."
-            )
-        mu2, sigma2 = feature_statistics(classifier.features(reference))
-    mu1, sigma1 = feature_statistics(classifier.features(images))
-    return frechet_distance_from_statistics(mu1, sigma1, mu2, sigma2)
-
-
-def inception_score(images, classifier=None, splits=10):
-    """Inception Score of images under a domain classifier (default the pretrained
-    `mnist_classifier`): `(mean, std)` over `splits`; see
-    `inception_score_from_probs`. At most 10 on MNIST."""
-    classifier = _default(classifier)
-    return inception_score_from_probs(classifier.predict_proba(images), splits)
-
-
-def class_fractions(images, classifier=None):
-    """Fraction of images the classifier (default the pretrained `mnist_classifier`)
-    assigns to each class, `[num_classes]`."""
-    classifier = _default(classifier)
-    return class_fractions_from_probs(classifier.predict_proba(images))
+def __dir__():
+    return sorted(list(globals()) + list(_MOVED_TO_FEATURES))

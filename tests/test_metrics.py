@@ -1,9 +1,9 @@
-"""Parzen window log-likelihood."""
+"""Pure statistics (keras_gen.metrics) and the classifier extractors (features)."""
 
 import numpy as np
 import pytest
 
-from keras_gen import metrics
+from keras_gen import Classifier, features, metrics
 
 
 def test_parzen_with_one_centre_is_the_gaussian_density():
@@ -121,23 +121,79 @@ def test_class_fractions_count_the_argmax():
 
 
 def test_extractors_use_the_given_classifier(tmp_path):
-    from keras_gen import Classifier
-
     clf = Classifier(filters=(4,), dense_units=8, seed=0)
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 1, (64, 28, 28, 1)).astype("float32")
-    assert metrics.frechet_distance(x, reference=x, classifier=clf) < 1e-3
+    assert features.frechet_distance(x, reference=x, classifier=clf) < 1e-3
     shifted = np.clip(x * 0.3, 0, 1)
-    assert metrics.frechet_distance(shifted, reference=x, classifier=clf) > 1e-3
-    mean, std = metrics.inception_score(x, classifier=clf, splits=4)
+    assert features.frechet_distance(shifted, reference=x, classifier=clf) > 1e-3
+    mean, std = features.inception_score(x, classifier=clf, splits=4)
     assert 1.0 <= mean <= 10.0 and std >= 0
-    fractions = metrics.class_fractions(x, classifier=clf)
+    fractions = features.class_fractions(x, classifier=clf)
     assert fractions.shape == (10,) and fractions.sum() == pytest.approx(1.0)
     with pytest.raises(ValueError, match="pass reference images or"):
-        metrics.frechet_distance(x, reference="mnist_test", classifier=clf)
+        features.frechet_distance(x, reference="mnist_test", classifier=clf)
     # Written statistics serve as a (mu, sigma) reference.
-    path = metrics.write_reference_statistics(clf, tmp_path / "stats.npz", images=x)
+    path = features.write_reference_statistics(clf, tmp_path / "stats.npz", images=x)
     with np.load(path) as stats:
         reference = (stats["mu"], stats["sigma"])
         assert int(stats["examples"]) == 64
-    assert metrics.frechet_distance(x, reference, classifier=clf) < 1e-3
+    assert features.frechet_distance(x, reference, classifier=clf) < 1e-3
+
+
+def test_moved_extractors_stay_in_metrics_as_deprecated_aliases():
+    for name in (
+        "frechet_distance",
+        "inception_score",
+        "class_fractions",
+        "load_classifier",
+        "reference_statistics",
+        "write_reference_statistics",
+        "CLASSIFIER_PRESET",
+        "REFERENCE_STATS_FILE",
+    ):
+        with pytest.warns(DeprecationWarning, match=f"keras_gen.features.{name}"):
+            assert getattr(metrics, name) is getattr(features, name)
+    with pytest.raises(AttributeError):
+        metrics.no_such_statistic  # noqa: B018
+
+
+# -- clustering and ROC-AUC ------------------------------------------------------
+
+
+def test_clustering_scores_ignore_the_names_of_the_clusters():
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    renamed = np.array([5, 5, 3, 3, 9, 9])
+    assert metrics.clustering_accuracy(labels, renamed) == 1.0
+    assert metrics.normalized_mutual_info(labels, renamed) == pytest.approx(1.0)
+    assert metrics.adjusted_rand_index(labels, renamed) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="same length"):
+        metrics.clustering_accuracy(labels, renamed[:3])
+
+
+def test_roc_auc_counts_ties_half():
+    assert metrics.roc_auc([0.1, 0.9], [False, True]) == 1.0
+    assert metrics.roc_auc([0.5, 0.5], [False, True]) == 0.5
+    with pytest.raises(ValueError, match="one positive and one negative"):
+        metrics.roc_auc([0.1, 0.2], [True, True])
+
+
+def test_statistics_equal_scikit_learns_on_random_labels():
+    # scikit-learn is not a dependency; where it is installed, the copies agree.
+    skm = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n = int(rng.integers(2, 500))
+        labels = rng.integers(0, int(rng.integers(1, 11)), n)
+        clusters = rng.integers(0, int(rng.integers(1, 11)), n)
+        assert metrics.normalized_mutual_info(labels, clusters) == pytest.approx(
+            skm.normalized_mutual_info_score(labels, clusters), abs=1e-12
+        )
+        assert metrics.adjusted_rand_index(labels, clusters) == pytest.approx(
+            skm.adjusted_rand_score(labels, clusters), abs=1e-12
+        )
+        scores = np.round(rng.normal(size=n), 1)  # with ties
+        positive = np.arange(n) % 3 == 0
+        assert metrics.roc_auc(scores, positive) == pytest.approx(
+            skm.roc_auc_score(positive, scores), abs=1e-12
+        )

@@ -1,5 +1,7 @@
 """Autoencoders: learned dimensionality reduction with a reconstruction likelihood."""
 
+import warnings
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -56,11 +58,8 @@ class Autoencoder(GenerativeModel):
     """
 
     sub_models = ("encoder", "decoder")
-    metric_docs = {
-        "loss": "reconstruction negative log-likelihood, nats per image",
-        "bce": "binary cross-entropy summed over the pixels, nats per image",
-        "mse": "squared error averaged over the pixels (x 784 for per image)",
-    }
+    # Measured on its reconstruction terms (see keras_gen.evaluation).
+    evaluations = ("reconstruction",)
 
     def __init__(
         self,
@@ -278,20 +277,32 @@ class Autoencoder(GenerativeModel):
         h = self.code_mean + ops.matmul(eps, ops.transpose(self.code_scale_tril))
         return self.decode(h)
 
+    def fit_recipe(self, train, *, epochs, callbacks=(), verbose=2, recipe=None):
+        """`fit`, then `fit_code_distribution` on up to 200 batches of `train`, so
+        that `sample` draws codes like those of the training data."""
+        history = super().fit_recipe(
+            train, epochs=epochs, callbacks=callbacks, verbose=verbose, recipe=recipe
+        )
+        self.fit_code_distribution(train, max_batches=200)
+        return history
+
     def evaluate_metrics(self, dataset):
-        """Test-set reconstruction errors per example, averaged over `dataset`.
+        """Deprecated: use `keras_gen.evaluation.evaluate(model, dataset)`.
 
         Returns:
-            A dict of floats: the tracked terms (`loss`, `mse`, and `bce`).
+            A dict of floats: the test-set terms (`loss`, `mse`, `bce`, ...)
+            averaged per example, and `examples`.
         """
-        sums, count = {}, 0
-        step = tf.function(lambda x: self.compute_losses(x))
-        for batch in dataset:
-            x = batch[0] if isinstance(batch, tuple) else batch
-            for key, value in step(x).items():
-                sums[key] = sums.get(key, 0.0) + float(ops.sum(value))
-            count += int(x.shape[0])
-        return {key: value / count for key, value in sums.items()} | {"examples": count}
+        # A deprecated alias: evaluation imports the models, so it comes late.
+        from .. import evaluation
+
+        warnings.warn(
+            f"{type(self).__name__}.evaluate_metrics is deprecated; use "
+            "keras_gen.evaluation.evaluate(model, dataset).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return evaluation.evaluate(self, dataset)
 
     # -- config ----------------------------------------------------------------
 

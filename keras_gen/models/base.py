@@ -459,6 +459,27 @@ class Model(keras.Model):
             lambda: super(Model, self).evaluate(x, y, *args, **kwargs), "evaluate"
         )
 
+    def fit_recipe(self, train, *, epochs, callbacks=(), verbose=2, recipe=None):
+        """Trains as a preset's recipe says: the one hook `keras_gen.training` calls.
+
+        The default is `fit`; a family that trains in stages (layer-wise
+        pretraining, a clustering schedule, a fitted code distribution) overrides
+        it, so the trainer never asks what a model is.
+
+        Args:
+            train: A `tf.data.Dataset` of training batches.
+            epochs: Epochs of `fit`.
+            callbacks: Keras callbacks for every `fit` call.
+            verbose: Passed to `fit`.
+            recipe: The preset's recipe (with the run's `epochs` and `batch_size`).
+
+        Returns:
+            The `History` of the last `fit`.
+        """
+        return self.fit(
+            train, epochs=epochs, callbacks=list(callbacks), verbose=verbose
+        )
+
     # -- labels ----------------------------------------------------------------
 
     @staticmethod

@@ -92,10 +92,8 @@ class Classifier(GenerativeModel):
 
     sub_models = ("network",)
     requires_labels = True
-    metric_docs = {
-        "loss": "cross-entropy of the true label, nats per image",
-        "accuracy": "fraction of images whose most probable class is the label",
-    }
+    # Measured on its own terms, cross-entropy and accuracy (keras_gen.evaluation).
+    evaluations = ("losses",)
 
     def __init__(
         self,
@@ -275,28 +273,6 @@ class Classifier(GenerativeModel):
     def predict_classes(self, x, batch_size=500):
         """Most probable class per image, `[N]` int64."""
         return self._batched(x, 1, "predict_classes", batch_size).argmax(1)
-
-    def evaluate_metrics(self, dataset):
-        """Test-set cross-entropy and accuracy over a dataset of `(x, y)` batches.
-
-        Returns:
-            A dict of floats: `loss` (nats per image), `accuracy`, and `examples`.
-        """
-        sums, count = {}, 0
-        step = tf.function(lambda x, y: self.compute_losses(x, y))
-        for batch in dataset:
-            if not isinstance(batch, tuple) or len(batch) < 2:
-                raise ValueError(
-                    f"{type(self).__name__}.evaluate_metrics expected (x, y) "
-                    "batches, got batches of x only (load with supervised=True)."
-                )
-            x, y = batch[0], batch[1]
-            self._check_shape(x.shape, "evaluate_metrics")
-            self._check_labels(y.numpy(), "evaluate_metrics")
-            for key, value in step(x, y).items():
-                sums[key] = sums.get(key, 0.0) + float(ops.sum(value))
-            count += int(x.shape[0])
-        return {key: value / count for key, value in sums.items()} | {"examples": count}
 
     # -- config ----------------------------------------------------------------
 

@@ -5,7 +5,6 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from .. import metrics
 from ..layers import random_shift_rotate
 from .autoencoder import Autoencoder
 
@@ -86,13 +85,7 @@ class DeepClustering(Autoencoder):
         embedded clustering with data augmentation", ACML 2018.
     """
 
-    metric_docs = Autoencoder.metric_docs | {
-        "loss": "reconstruction NLL + clustering_weight x cluster, per image",
-        "cluster": "squared distance of the code to its centroid, per image",
-        "accuracy": "clustering accuracy, best one-to-one cluster-label map",
-        "nmi": "normalized mutual information of clusters and labels",
-        "ari": "adjusted Rand index of clusters and labels",
-    }
+    evaluations = ("reconstruction", "clusters")
 
     def __init__(
         self,
@@ -242,20 +235,13 @@ class DeepClustering(Autoencoder):
             )
             self.update_centroids(train, restarts=restarts, seed=round_)
 
-    def evaluate_metrics(self, dataset):
-        """Reconstruction terms, and with `(x, y)` batches accuracy, NMI and ARI."""
-        results = super().evaluate_metrics(dataset)
-        first = next(iter(dataset))
-        if isinstance(first, tuple):
-            xs, ys = zip(*[(b[0], b[1]) for b in dataset], strict=True)
-            clusters = self.predict_clusters(np.concatenate(xs))
-            labels = np.concatenate(ys)
-            results |= {
-                "accuracy": metrics.clustering_accuracy(labels, clusters),
-                "nmi": metrics.normalized_mutual_info(labels, clusters),
-                "ari": metrics.adjusted_rand_index(labels, clusters),
-            }
-        return results
+    def fit_recipe(self, train, *, epochs, callbacks=(), verbose=2, recipe=None):
+        """`fit_clusters` on the recipe's `clustering` schedule (without one,
+        `epochs` of pretraining and `fit_clusters`' default rounds), then
+        `fit_code_distribution` as an `Autoencoder` does."""
+        schedule = (recipe or {}).get("clustering", {"pretrain_epochs": epochs})
+        self.fit_clusters(train, verbose=verbose, callbacks=list(callbacks), **schedule)
+        self.fit_code_distribution(train, max_batches=200)
 
     def get_config(self):
         return super().get_config() | {

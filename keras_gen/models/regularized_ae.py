@@ -21,8 +21,8 @@ class DenoisingAutoencoder(Autoencoder):
     Inside `train_step` each example is corrupted `num_corruptions` times with fresh
     seeded noise; the loss is the reconstruction NLL of the *clean* input, averaged
     over the copies (a Monte Carlo estimate of the expected denoising loss).
-    Evaluation (`evaluate`, `evaluate_metrics`, `anomaly_score`) reconstructs clean
-    inputs, so its numbers compare with a plain autoencoder's.
+    Evaluation (`evaluate`, `keras_gen.evaluation`, `anomaly_score`) reconstructs
+    clean inputs, so its numbers compare with a plain autoencoder's.
 
     Args:
         corruption: `"gaussian"` (additive noise, `noise_level` = sigma),
@@ -161,10 +161,6 @@ class ContractiveAutoencoder(_ContractionPenalty):
         invariance during feature extraction", ICML 2011.
     """
 
-    metric_docs = Autoencoder.metric_docs | {
-        "contraction": "squared Frobenius norm of the encoder Jacobian, per image",
-    }
-
     def __init__(self, contraction=0.1, jacobian="auto", **kwargs):
         self.contraction = _check_nonnegative(contraction, "contraction")
         if jacobian not in ("auto", "exact", "closed_form"):
@@ -204,10 +200,6 @@ class StochasticContractiveAutoencoder(_ContractionPenalty):
     Reference:
         Rifai et al., "Higher order contractive auto-encoder", ECML-PKDD 2011.
     """
-
-    metric_docs = Autoencoder.metric_docs | {
-        "contraction": "stochastic estimate of the squared Jacobian norm, per image",
-    }
 
     def __init__(self, contraction=0.1, sigma=0.1, num_samples=1, **kwargs):
         self.contraction = _check_nonnegative(contraction, "contraction")

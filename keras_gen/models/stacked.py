@@ -94,6 +94,25 @@ class StackedAutoencoder(Autoencoder):
             d.set_weights(shallow_dec.layers[-1].get_weights())
         return losses
 
+    def fit_recipe(self, train, *, epochs, callbacks=(), verbose=2, recipe=None):
+        """Layer-wise pretraining first (`recipe["pretrain_epochs"]` per layer, on
+        the images of `train`), then the `Autoencoder` recipe (fine-tuning by `fit`
+        and the code distribution)."""
+        recipe = recipe or {}
+        if recipe.get("pretrain_epochs"):
+            images = np.concatenate(
+                [np.asarray(b[0] if isinstance(b, tuple) else b) for b in train]
+            )
+            self.pretrain_layerwise(
+                images,
+                epochs=recipe["pretrain_epochs"],
+                batch_size=recipe.get("batch_size", 128),
+                verbose=verbose,
+            )
+        return super().fit_recipe(
+            train, epochs=epochs, callbacks=callbacks, verbose=verbose, recipe=recipe
+        )
+
     def to_classifier(self, num_classes, dropout=0.0):
         """A classifier: a copy of the encoder, then a softmax layer.
 

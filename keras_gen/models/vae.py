@@ -81,13 +81,8 @@ class VAE(GenerativeModel):
     """
 
     sub_models = ("encoder", "decoder")
-    metric_docs = {
-        "loss": "-ELBO (reconstruction + beta * KL), nats per image",
-        "reconstruction": "-log p(x|z) at one posterior sample, nats per image",
-        "kl": "KL(q(z|x) || p(z)), nats per image",
-        "elbo": "evidence lower bound, nats per image (one posterior sample)",
-        "nll": "-log p(x) by importance sampling, nats per image",
-    }
+    # Measured on the ELBO and log_likelihood (see keras_gen.evaluation).
+    evaluations = ("likelihood",)
     num_label_inputs = 0
 
     def __init__(
@@ -462,33 +457,6 @@ class VAE(GenerativeModel):
     def _chunk_logsumexp(self, x, labels, count):
         q = self.posterior(x, labels)
         return tf.reduce_logsumexp(self._log_weights(x, labels, q, count), 0)
-
-    def evaluate_metrics(self, dataset, num_samples=5000, batch_size=100):
-        """Test ELBO terms and the importance-sampled NLL over `dataset`.
-
-        Returns:
-            Dict: `elbo`, `reconstruction`, `kl` (one posterior sample per image),
-            `nll` (-`log_likelihood` with `num_samples` draws), all nats per
-            image, and `examples`.
-        """
-        sums, count = {"nll": 0.0}, 0
-        step = tf.function(lambda x, y: self.compute_losses(x, y))
-        for batch in dataset:
-            x, y = batch if isinstance(batch, tuple) else (batch, None)
-            y = y if self.num_label_inputs else None
-            terms = step(x, y)
-            for key in ("reconstruction", "kl"):
-                sums[key] = sums.get(key, 0.0) + float(ops.sum(terms[key]))
-            for i in range(0, len(x), batch_size):
-                labels = None if y is None else np.asarray(y[i : i + batch_size])
-                ll = self.log_likelihood(
-                    x[i : i + batch_size], num_samples, labels=labels
-                )
-                sums["nll"] -= float(ll.sum())
-            count += int(x.shape[0])
-        out = {key: value / count for key, value in sums.items()}
-        out["elbo"] = -(out["reconstruction"] + out["kl"])
-        return out | {"examples": count}
 
     # -- config ----------------------------------------------------------------
 

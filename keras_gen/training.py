@@ -1,0 +1,245 @@
+"""Training a preset's recipe: compile, fit, checkpoints, finishing the preset folder.
+
+`train_preset` builds a registered preset's model, compiles it with its recipe's
+optimizers and trains it through the model's one training hook,
+`model.fit_recipe(train, epochs=..., callbacks=..., recipe=...)` (layer-wise
+pretraining, a clustering schedule or a fitted code distribution are the model's
+business), writing the preset folder after every epoch; `finish_preset` then
+measures the test metrics (`keras_gen.evaluation`) and writes the figures and the
+model card (`keras_gen.cards`). `anomaly_auc` is the experiment of
+`keras-gen evaluate --anomaly-digit`; `quickstart` is the README's first command.
+"""
+
+import copy
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from . import cards, data, evaluation, metrics, presets, zoo
+from .callbacks import PresetCheckpoint
+from .models.autoencoder import Autoencoder
+from .plot import save_figure
+
+
+def compile_preset(model, recipe, steps_per_execution=1):
+    """Compiles a model with its recipe's optimizers.
+
+    A model with one optimizer gets `recipe["optimizer"]` (a Keras optimizer
+    config) or else Adam at `recipe["learning_rate"]`; a model with
+    several (`optimizer_names`, e.g. a GAN's `d_optimizer` and `g_optimizer`) gets
+    each from `recipe["optimizers"][name]`, a Keras optimizer config such as
+    `{"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}`.
+    `recipe["jit_compile"]` is passed on (XLA; measure before turning it on).
+    """
+    names = tuple(model.optimizer_names)
+    if names == ("optimizer",) and "optimizer" in recipe:
+        optimizers = {
+            "optimizer": keras.optimizers.get(copy.deepcopy(recipe["optimizer"]))
+        }
+    elif names == ("optimizer",):
+        optimizers = {
+            "optimizer": keras.optimizers.Adam(recipe.get("learning_rate", 1e-3))
+        }
+    else:
+        configs = recipe.get("optimizers", {})
+        missing = [n for n in names if n not in configs]
+        if missing:
+            raise ValueError(
+                f"The recipe must give optimizers for {list(names)}, missing {missing}."
+            )
+        # Deserializing rewrites nested configs in place; keep the recipe intact.
+        optimizers = {n: keras.optimizers.get(copy.deepcopy(configs[n])) for n in names}
+    model.compile(
+        **optimizers,
+        steps_per_execution=steps_per_execution,
+        jit_compile=recipe.get("jit_compile", "auto"),
+    )
+    return model
+
+
+def _schedule_epochs(name, recipe, epochs):
+    if "clustering" not in recipe:
+        return epochs or recipe.get("epochs", 10)
+    # Clustering runs its own schedule: pretraining, then alternation rounds.
+    schedule = recipe["clustering"]
+    if epochs is not None:
+        raise ValueError(
+            f"{name} trains on its clustering schedule {schedule}; --epochs "
+            "does not apply to it."
+        )
+    return schedule["pretrain_epochs"] + schedule["rounds"] * schedule.get(
+        "epochs_per_round", 1
+    )
+
+
+def train_preset(
+    name,
+    out_dir,
+    epochs=None,
+    batch_size=None,
+    data_dir=None,
+    steps_per_execution=50,
+    verbose=2,
+    callbacks=(),
+    **overrides,
+):
+    """Trains a preset from scratch on its dataset and writes a preset folder.
+
+    Checkpoints the preset folder after every epoch, then measures the test metrics
+    (the same function `keras-gen evaluate` runs) and writes the model card.
+
+    Returns:
+        The trained model and its metadata.
+    """
+    preset = zoo.get_preset(name)
+    recipe = preset.recipe
+    epochs = _schedule_epochs(name, recipe, epochs)
+    batch_size = batch_size or recipe.get("batch_size", 128)
+    data.prepare(preset.dataset, data_dir=data_dir)
+    train_split = recipe.get("train_split", "train")
+    train = evaluation.preset_dataset(
+        preset,
+        train_split,
+        batch_size,
+        data_dir,
+        supervised=recipe.get("supervised", False),
+        training=True,
+    )
+    train_examples = recipe.get("train_examples", 60000)
+    model = zoo.create_model(name, **overrides)
+    compile_preset(model, recipe, steps_per_execution)
+    run = recipe | {"epochs": epochs, "batch_size": batch_size}
+
+    def training_metadata(history, wall):
+        return {
+            "preset": name,
+            "dataset": preset.dataset,
+            "train_split": f"{train_split} ({train_examples:,} images)",
+            "recipe": run,
+            "train_command": f"keras-gen train {name}"
+            + ("" if "clustering" in recipe else f" --epochs {epochs}"),
+            "train_wall_time_s": round(wall, 1),
+            "train_images_per_s": round(len(history) * train_examples / wall),
+            "epochs_done": len(history),
+            "history": history,
+        }
+
+    checkpoint = PresetCheckpoint(out_dir, training_metadata)
+    model.fit_recipe(
+        train,
+        epochs=epochs,
+        callbacks=[checkpoint, *callbacks],
+        verbose=verbose,
+        recipe=run,
+    )
+    metadata = training_metadata(checkpoint.history, checkpoint.elapsed())
+    return finish_preset(name, out_dir, data_dir, model, metadata)
+
+
+def _test_arrays(data_dir):
+    x, y = data.load_numpy("mnist", "test", data_dir=data_dir)
+    return x.astype("float32") / 255.0, y
+
+
+def finish_preset(
+    name, out_dir, data_dir=None, model=None, metadata=None, measure=True
+):
+    """Measures a trained preset's test metrics and writes its metadata, sample
+    picture and card. `train_preset` ends with it; called alone, it finishes the
+    checkpoint in `out_dir` (weights and training metadata written every epoch).
+    `measure=False` keeps the metrics already in the folder's metadata and only
+    redraws the pictures and the card.
+
+    Returns:
+        The model and its metadata.
+    """
+    out_dir = Path(out_dir)
+    if model is None:
+        model = presets.load_preset_folder(out_dir)
+        metadata = presets.read_metadata_file(out_dir)
+    preset = zoo.get_preset(name)
+    if measure:
+        metadata = evaluation.measure(name, model, metadata, data_dir)
+    metadata = model.save_to_preset(out_dir, metadata)
+    x, y = next(
+        iter(
+            evaluation.preset_dataset(
+                preset, "test", 16, data_dir, shuffle=False, supervised=True
+            )
+        )
+    )
+    cards.write_figures(
+        model,
+        out_dir,
+        x.numpy(),
+        y.numpy(),
+        lambda: _test_arrays(data_dir),
+        preset.recipe,
+    )
+    cards.write_card(name, out_dir)
+    return model, metadata
+
+
+def quickstart(out_dir="outputs/quickstart", epochs=2, data_dir=None):
+    """The README's main job: prepare MNIST offline, train a small autoencoder
+    briefly, write a PNG of test digits, reconstructions and samples."""
+    data.prepare("mnist", data_dir=data_dir)
+    train = data.load("mnist", "train", 128, data_dir=data_dir, supervised=False)
+    test = data.load("mnist", "test", 500, data_dir=data_dir, supervised=False)
+    model = Autoencoder(code_dim=16, hidden_units=(256,), seed=0)
+    model.compile(keras.optimizers.Adam(1e-3), steps_per_execution=50)
+    start = time.perf_counter()
+    model.fit(train, epochs=epochs, verbose=2)
+    model.fit_code_distribution(train, max_batches=100)
+    values = evaluation.evaluate(model, test)
+    print(
+        f"trained {epochs} epochs in {time.perf_counter() - start:.1f} s; test "
+        f"BCE {values['bce']:.2f} nats/image, MSE {values['mse']:.4f}/pixel"
+    )
+    x = next(iter(test)).numpy()[:16]
+    path = save_figure(Path(out_dir) / "samples.png", cards.panels(model, x), ncols=4)
+    print(f"wrote {path.resolve()}")
+    return path
+
+
+def anomaly_auc(name, digit, epochs=5, batch_size=128, data_dir=None, seed=0):
+    """Trains a preset's architecture on MNIST train digits other than `digit`,
+    then returns the ROC-AUC of its anomaly score for finding `digit` in the test split.
+
+    Returns:
+        Dict with `digit`, `roc_auc`, `epochs`, `train_images`.
+    """
+    if isinstance(digit, bool) or int(digit) != digit or not 0 <= digit <= 9:
+        raise ValueError(f"anomaly digit must be an integer in 0..9, got {digit!r}.")
+    preset = zoo.get_preset(name)
+    if "reconstruction" not in evaluation.capabilities(preset.model_class):
+        raise ValueError(f"{name} has no anomaly_score.")
+    x, y = data.load_numpy(preset.dataset, "train", data_dir=data_dir)
+    x = x[y != digit].astype("float32") / 255.0
+    ds = (
+        tf.data.Dataset.from_tensor_slices(x)
+        .shuffle(len(x), seed=seed)
+        .batch(batch_size)
+        .cache()
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    model = zoo.create_model(name, seed=seed)
+    model.compile(
+        keras.optimizers.Adam(preset.recipe.get("learning_rate", 1e-3)),
+        steps_per_execution=50,
+    )
+    model.fit(ds, epochs=epochs, verbose=0)
+    xt, yt = data.load_numpy(preset.dataset, "test", data_dir=data_dir)
+    xt = xt.astype("float32") / 255.0
+    scores = np.concatenate(
+        [model.anomaly_score(xt[i : i + 1000]) for i in range(0, len(xt), 1000)]
+    )
+    return {
+        "digit": int(digit),
+        "roc_auc": metrics.roc_auc(scores, yt == digit),
+        "epochs": epochs,
+        "train_images": int(len(x)),
+    }

@@ -1,0 +1,150 @@
+"""Evaluators by capability, chosen by what a model declares, and the metric docs."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_gen import (
+    GAN,
+    VAE,
+    Autoencoder,
+    Classifier,
+    DeepClustering,
+    SemiSupervisedVAE,
+    evaluation,
+    zoo,
+)
+
+
+def _images(n=12, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 1, (n, 28, 28, 1)).astype("float32")
+
+
+def _labelled(n=12, batch=5):
+    x, y = _images(n), np.arange(n) % 10
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch)
+
+
+def _classifier():
+    return Classifier(filters=(4,), dense_units=8, seed=0)
+
+
+def test_every_registered_class_declares_known_capabilities():
+    for name in zoo.list_models():
+        preset = zoo.get_preset(name)
+        kinds = evaluation.capabilities(preset.model_class, preset.recipe)
+        assert kinds and set(kinds) <= set(evaluation.EVALUATORS), name
+
+
+@pytest.mark.parametrize("name", zoo.list_models(pretrained=True))
+def test_every_metric_on_a_shipped_card_has_a_description(name):
+    preset = zoo.get_preset(name)
+    docs = evaluation.metric_docs(preset.model_class, preset.recipe)
+    values = zoo.read_metadata(name)["metrics"]["values"]
+    assert set(values) <= set(docs), set(values) - set(docs)
+
+
+def test_metric_docs_take_a_familys_own_terms_over_its_capabilitys():
+    docs = evaluation.metric_docs(DeepClustering)
+    assert docs["loss"].startswith("reconstruction NLL + clustering_weight")
+    assert docs["accuracy"].startswith("clustering accuracy")
+    assert "cluster" in docs and "bce" in docs
+    assert evaluation.metric_docs(Autoencoder)["loss"].startswith(
+        "reconstruction negative log-likelihood"
+    )
+
+
+def test_loss_terms_average_per_example_terms_with_labels():
+    model = _classifier()
+    x, y = _images(), np.arange(12) % 10
+    result = evaluation.evaluate(model, _labelled())
+    terms = model.compute_losses(x, y)
+    assert list(result) == ["loss", "accuracy", "examples"]
+    assert result["examples"] == 12
+    assert result["loss"] == pytest.approx(float(np.mean(terms["loss"])), rel=1e-5)
+    assert result["accuracy"] == pytest.approx(float(np.mean(terms["accuracy"])))
+
+
+def test_a_model_that_takes_labels_refuses_unlabelled_batches():
+    ds = tf.data.Dataset.from_tensor_slices(_images()).batch(4)
+    with pytest.raises(ValueError, match=r"expected \(x, y\) batches"):
+        evaluation.evaluate(_classifier(), ds)
+
+
+def test_reconstruction_of_an_autoencoder_ignores_labels():
+    model = Autoencoder(hidden_units=(16,), code_dim=4, seed=0)
+    with_labels = evaluation.evaluate(model, _labelled())
+    without = evaluation.evaluate(model, _labelled().map(lambda x, y: x))
+    assert with_labels == pytest.approx(without)
+    terms = model.compute_losses(_images())
+    assert with_labels["bce"] == pytest.approx(float(np.mean(terms["bce"])), 1e-5)
+
+
+def test_deprecated_evaluate_metrics_of_an_autoencoder_still_answers():
+    model = DeepClustering(hidden_units=(16,), code_dim=3, num_clusters=3, seed=0)
+    with pytest.warns(DeprecationWarning, match="keras_gen.evaluation.evaluate"):
+        old = model.evaluate_metrics(_labelled())
+    assert old == evaluation.evaluate(model, _labelled())
+    assert {"accuracy", "nmi", "ari", "cluster", "bce", "examples"} <= set(old)
+
+
+def test_clusters_need_labels_to_score_against():
+    model = DeepClustering(hidden_units=(16,), code_dim=3, num_clusters=3, seed=0)
+    scores = evaluation.clusters(model, _labelled())
+    assert set(scores) == {"accuracy", "nmi", "ari"}
+    assert 0 <= scores["accuracy"] <= 1
+    assert evaluation.clusters(model, _labelled().map(lambda x, y: x)) == {}
+
+
+def test_classes_score_predict_classes():
+    model = SemiSupervisedVAE(
+        hidden_units=(8,), classifier_units=(8,), latent_dim=2, seed=0
+    )
+    result = evaluation.evaluate(model, _labelled())
+    predicted = model.predict_classes(_images())
+    expected = float(np.mean(predicted == np.arange(12) % 10))
+    assert result == pytest.approx(
+        {"accuracy": expected, "error": 1 - expected, "examples": 12}
+    )
+
+
+def test_likelihood_reports_the_elbo_terms_and_the_nll():
+    keras.utils.set_random_seed(0)
+    model = VAE(hidden_units=(8,), latent_dim=2, seed=0)
+    ds = tf.data.Dataset.from_tensor_slices(np.round(_images(8))).batch(4)
+    result = evaluation.likelihood(model, ds, num_samples=20, batch_size=3)
+    assert list(result) == ["nll", "reconstruction", "kl", "elbo", "examples"]
+    assert result["elbo"] == pytest.approx(-(result["reconstruction"] + result["kl"]))
+    assert result["examples"] == 8 and np.isfinite(result["nll"])
+
+
+def _small_gan():
+    return GAN(
+        latent_dim=4,
+        generator_units=(8,),
+        discriminator_units=(8,),
+        maxout_pieces=2,
+        seed=0,
+    )
+
+
+def test_sample_quality_picks_parzen_sigma_on_validation_and_repeats():
+    gan = _small_gan()
+    test = tf.data.Dataset.from_tensor_slices(_images(40, seed=1)).batch(20)
+    val = tf.data.Dataset.from_tensor_slices(_images(30, seed=2)).batch(10)
+    first = evaluation.sample_quality(gan, test, validation=val, n=200)
+    again = evaluation.sample_quality(gan, test, validation=val, n=200)
+    assert first == again  # fixed noise: the same samples every time
+    assert first["examples"] == 40
+    assert first["parzen_sigma"] in np.logspace(-1, 0, 10).astype(float)
+    with pytest.raises(ValueError, match="needs a validation split"):
+        evaluation.sample_quality(gan, test, n=200)
+    with pytest.raises(ValueError, match="label_accuracy needs a model that takes"):
+        evaluation.sample_quality(gan, test, metrics=("label_accuracy",), n=10)
+
+
+def test_unknown_capability_is_refused():
+    with pytest.raises(ValueError, match="Unknown evaluation 'beauty'"):
+        evaluation.evaluate(_classifier(), _labelled(), ["beauty"])
