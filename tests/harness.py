@@ -1,4 +1,10 @@
-"""The checks every registered architecture goes through (see test_registry.py)."""
+"""The checks every registered architecture goes through (see test_registry.py).
+
+Each check takes a preset name and a `Context` and is its own test id per preset, so
+a failure names both.
+"""
+
+import dataclasses
 
 import keras
 import numpy as np
@@ -8,6 +14,12 @@ from keras_gen import zoo
 from keras_gen.models.base import GenerativeModel
 
 N = 16
+
+
+@dataclasses.dataclass
+class Context:
+    tmp_path: object
+    strategy: tf.distribute.Strategy
 
 
 def small_model(name, **extra):
@@ -21,27 +33,26 @@ def fake_batch(model, n=N, seed=0):
 
 
 def fake_labels(model, n=N, seed=0):
-    return np.random.default_rng(seed).integers(0, model.num_classes, n)
+    return np.random.default_rng(seed).integers(0, model.num_classes or 10, n)
 
 
-def compile_model(model):
+def compile_model(model, **kwargs):
     """One Adam per optimizer the model names (a GAN has two)."""
     model.compile(
-        **{name: keras.optimizers.Adam(1e-3) for name in model.optimizer_names}
+        **{name: keras.optimizers.Adam(1e-3) for name in model.optimizer_names},
+        **kwargs,
     )
 
 
 def fit_data(model, x):
-    """`x`, or `(x, labels)` for a model that needs labels."""
-    if getattr(model, "requires_labels", False):
+    """`x`, or `(x, labels)` for a model that takes labels."""
+    if model.takes_labels:
         return x, fake_labels(model, len(x))
     return x
 
 
 def call_inputs(model, x):
-    if getattr(model, "conditional", False):
-        return x, fake_labels(model, len(x))
-    return x
+    return model.call_inputs(x, fake_labels(model, len(x)))
 
 
 def optimizers_of(model):
@@ -58,13 +69,23 @@ def weights_of(model):
     return [w.copy() for w in model.get_weights()]
 
 
+def optimizer_state(model):
+    return [
+        v.numpy().copy()
+        for opt in optimizers_of(model)
+        if opt is not None
+        for v in opt.variables
+    ]
+
+
 def assert_same_weights(a, b):
     assert len(a) == len(b)
     for u, v in zip(a, b, strict=True):
         np.testing.assert_array_equal(u, v)
 
 
-def check_build_and_call(model):
+def check_build_and_call(name, ctx):
+    model = small_model(name)
     x = fake_batch(model)
     out = model(call_inputs(model, x))
     if hasattr(model, "reconstruct"):
@@ -73,7 +94,8 @@ def check_build_and_call(model):
     assert np.all(np.isfinite(out))
 
 
-def check_fit_step(model):
+def check_fit_step(name, ctx):
+    model = small_model(name)
     x = fake_batch(model, 32)
     compile_model(model)
     before = weights_of(model)
@@ -87,15 +109,17 @@ def check_fit_step(model):
     assert any(not np.array_equal(u, v) for u, v in zip(before, after, strict=True))
 
 
-def check_fit_accepts_pairs(model):
+def check_fit_accepts_pairs(name, ctx):
+    model = small_model(name)
     x = fake_batch(model, 32)
-    y = np.arange(32) % getattr(model, "num_classes", 10)
+    y = np.arange(32) % (model.num_classes or 10)
     compile_model(model)
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
     assert_finite_history(model.fit(ds, epochs=1, verbose=0))
 
 
-def check_config_round_trip(model):
+def check_config_round_trip(name, ctx):
+    model = small_model(name)
     config = model.get_config()
     clone = type(model).from_config(config)
     assert clone.get_config() == config
@@ -104,7 +128,8 @@ def check_config_round_trip(model):
     np.testing.assert_allclose(clone(inputs), model(inputs), rtol=1e-6, atol=1e-6)
 
 
-def check_save_load(model, tmp_path):
+def check_save_load(name, ctx):
+    model = small_model(name)
     x = fake_batch(model, 32)
     data = fit_data(model, x)
     compile_model(model)
@@ -114,7 +139,7 @@ def check_save_load(model, tmp_path):
         batch_size=16,
         verbose=0,
     )
-    path = tmp_path / "model.keras"
+    path = ctx.tmp_path / "model.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)
     assert type(loaded) is type(model)
@@ -143,30 +168,33 @@ def check_save_load(model, tmp_path):
     )
 
 
-def check_verbs(model):
+def check_verbs(name, ctx):
+    model = small_model(name)
     x = fake_batch(model, 4)
     if hasattr(model, "encode"):
-        labels = fake_labels(model, 4) if getattr(model, "conditional", False) else None
-        code = model.encode(x) if labels is None else model.encode(x, labels)
+        inputs = call_inputs(model, x)
+        code = model.encode(*inputs) if isinstance(inputs, tuple) else model.encode(x)
         # A VAE's code is a distribution q(z|x) with batch shape [4].
         shape = code.batch_shape if hasattr(code, "batch_shape") else code.shape
         assert shape[0] == 4
-    if type(model).sample is GenerativeModel.sample:
+    if not isinstance(model, GenerativeModel):
         return  # not a generative model (the domain classifier)
-    if getattr(model, "conditional", False):
+    if model.takes_labels:
         samples = model.sample(5, labels=fake_labels(model, 5))
     else:
         samples = model.sample(5)
     assert tuple(samples.shape) == (5, *model.data_shape)
+    assert samples.dtype == "float32"
     assert np.all(np.isfinite(samples))
 
 
-def check_rejects_wrong_shape(model):
+def check_rejects_wrong_shape(name, ctx):
+    model = small_model(name)
     compile_model(model)
     before = weights_of(model)
     bad = np.zeros((8, *model.data_shape[:-1], model.data_shape[-1] + 1), "float32")
     expected = ", ".join(map(str, model.data_shape))
-    labels = fake_labels(model, 8) if hasattr(model, "num_classes") else None
+    labels = fake_labels(model, 8) if model.takes_labels else None
     pairs = bad if labels is None else (bad, labels)
     for call in (
         lambda: model.fit(bad, labels, epochs=1, verbose=0),
@@ -186,7 +214,8 @@ def check_rejects_wrong_shape(model):
     assert_same_weights(before, model.get_weights())
 
 
-def check_distributed_fit(name, strategy):
+def check_distributed_fit(name, ctx):
+    strategy = ctx.strategy
     assert strategy.num_replicas_in_sync == 2
     with strategy.scope():
         model = small_model(name)
@@ -200,12 +229,86 @@ def check_distributed_fit(name, strategy):
     assert_finite_history(history)
 
 
-def run_all(name, tmp_path, strategy):
-    check_build_and_call(small_model(name))
-    check_fit_step(small_model(name))
-    check_fit_accepts_pairs(small_model(name))
-    check_config_round_trip(small_model(name))
-    check_save_load(small_model(name), tmp_path)
-    check_verbs(small_model(name))
-    check_rejects_wrong_shape(small_model(name))
-    check_distributed_fit(name, strategy)
+def check_replicas_draw_their_own_noise(name, ctx):
+    """Under 2 replicas the model's random stream differs between replicas: noise
+    drawn by the model's own verbs (sampling) and by its seed generator."""
+    strategy = ctx.strategy
+    with strategy.scope():
+        model = small_model(name)
+
+    def draws():
+        return keras.random.normal((8,), seed=model.seed_generator)
+
+    values = strategy.experimental_local_results(strategy.run(draws))
+    assert not np.allclose(values[0], values[1]), "replicas drew the same noise"
+    if isinstance(model, GenerativeModel):
+        labels = fake_labels(model, 4) if model.takes_labels else None
+
+        def samples():
+            if labels is None:
+                return model.sample(4)
+            return model.sample(4, labels=labels)
+
+        results = strategy.experimental_local_results(strategy.run(samples))
+        assert not np.allclose(results[0], results[1]), "replicas sampled alike"
+
+
+def _bad_batches(model, bad, position):
+    """Four batches of 8 with `bad` written into the batch at `position`."""
+    x = fake_batch(model, 32)
+    x[8 * position + 3] = bad
+    data = fit_data(model, x)
+    return tf.data.Dataset.from_tensor_slices(data).batch(8)
+
+
+class _Snapshots(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.after = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.after.append((weights_of(self.model), optimizer_state(self.model)))
+
+
+def check_every_batch_is_checked(name, ctx):
+    """A NaN or out-of-range pixel in a later batch of a tf.data pipeline is a
+    ValueError, and the bad batch updates no weight and no optimizer state."""
+    for bad, message in ((np.nan, "NaN"), (3.0, "expected values in")):
+        model = small_model(name)
+        compile_model(model)
+        if model.input_range is None and not np.isnan(bad):
+            continue
+        # The second training step (a GAN with k D steps eats k batches a step).
+        position = getattr(model, "minibatches_per_step", 1)
+        snapshots = _Snapshots()
+        start = (weights_of(model), optimizer_state(model))
+        try:
+            model.fit(
+                _bad_batches(model, bad, position),
+                epochs=1,
+                verbose=0,
+                callbacks=[snapshots],
+            )
+        except ValueError as err:
+            assert message in str(err), str(err)
+        else:
+            raise AssertionError(f"a batch with {bad} was accepted")
+        # A GAN counting its k-minibatch steps meets the bad batch before training.
+        assert len(snapshots.after) <= 1, "training went on past the bad batch"
+        weights, state = (snapshots.after or [start])[-1]
+        assert_same_weights(weights, model.get_weights())
+        assert_same_weights(state, optimizer_state(model))
+
+
+CHECKS = [
+    check_build_and_call,
+    check_fit_step,
+    check_fit_accepts_pairs,
+    check_config_round_trip,
+    check_save_load,
+    check_verbs,
+    check_rejects_wrong_shape,
+    check_distributed_fit,
+    check_replicas_draw_their_own_noise,
+    check_every_batch_is_checked,
+]

@@ -177,7 +177,7 @@ def test_compile_needs_both_optimizers():
     with pytest.raises(ValueError, match="not optimizer"):
         gan.compile(optimizer="adam")
     shared = keras.optimizers.Adam()
-    with pytest.raises(ValueError, match="two optimizer objects"):
+    with pytest.raises(ValueError, match="separate optimizer objects"):
         gan.compile(d_optimizer=shared, g_optimizer=shared)
     with pytest.raises(
         ValueError, match=r"compile\(d_optimizer=..., g_optimizer=...\)"

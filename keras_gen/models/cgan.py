@@ -2,8 +2,8 @@
 
 import keras
 import numpy as np
-from keras import ops
 
+from .base import as_float32
 from .gan import GAN
 
 
@@ -32,9 +32,10 @@ class ConditionalGAN(GAN):
         Mirza and Osindero, "Conditional generative adversarial nets", 2014.
     """
 
-    conditional = True
-    sample_takes_labels = True
-    requires_labels = True
+    takes_labels = True
+
+    def call_inputs(self, x, labels=None):
+        return (x, labels)
 
     def __init__(self, input_shape=(28, 28, 1), latent_dim=100, num_classes=10, **kw):
         self.num_classes = self._checked_num_classes(num_classes)
@@ -52,17 +53,12 @@ class ConditionalGAN(GAN):
                 )
         super()._check_networks()
 
-    @staticmethod
-    def _column(labels):
-        return ops.reshape(ops.cast(labels, "int32"), (-1, 1))
-
     def _generate(self, z, labels=None, training=False):
         generator = self._generator_for(training)
-        return generator([z, self._column(labels)], training=training)
+        return generator([z, self.as_column(labels)], training=training)
 
-    def _discriminate(self, x, labels=None, training=False):
-        logits = self.discriminator([x, self._column(labels)], training=training)
-        return ops.reshape(logits, (-1,))
+    def _discriminator_outputs(self, x, labels, training):
+        return self.discriminator([x, self.as_column(labels)], training=training)
 
     # -- labels at the edge ----------------------------------------------------
 
@@ -91,7 +87,7 @@ class ConditionalGAN(GAN):
         """Generator samples G(z, labels); `labels` is one class or `n` classes."""
         n = self._check_count(n)
         labels = self._check_labels(labels, "sample", n=n)
-        return self._generate(self._noise(n), labels, training=False)
+        return as_float32(self._generate(self._noise(n), labels, training=False))
 
     def evaluation_labels(self, n):
         """The labels of the evaluation samples: classes in turn, equal counts."""

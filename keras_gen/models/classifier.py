@@ -6,7 +6,7 @@ import tensorflow as tf
 from keras import ops
 
 from ..layers import random_shift_rotate
-from .base import GenerativeModel
+from .base import Model
 
 
 def classifier_network(
@@ -55,7 +55,7 @@ def classifier_network(
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class Classifier(GenerativeModel):
+class Classifier(Model):
     """A CNN classifier of the training domain, used to score generated samples.
 
     It is trained with `fit` on `(x, y)` batches (sparse cross-entropy), optionally
@@ -91,7 +91,7 @@ class Classifier(GenerativeModel):
     """
 
     sub_models = ("network",)
-    requires_labels = True
+    takes_labels = True
     # Measured on its own terms, cross-entropy and accuracy (keras_gen.evaluation).
     evaluations = ("losses",)
 
@@ -226,16 +226,11 @@ class Classifier(GenerativeModel):
                     f"({np.shape(x)[0]}), got {np.shape(y)[0]} labels."
                 )
 
-    def fit(self, x=None, y=None, *args, **kwargs):
+    def _validate_fit_data(self, x, y, where):
         # Images first (shape errors name the image shape), then labels.
-        self._validate_fit_data(x, "fit")
-        self._validate_labelled_data(x, y, "fit")
-        return super().fit(x, y, *args, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        self._validate_fit_data(x, "evaluate")
-        self._validate_labelled_data(x, y, "evaluate")
-        return super().evaluate(x, y, *args, **kwargs)
+        x = super()._validate_fit_data(x, y, where)
+        self._validate_labelled_data(x, y, where)
+        return x
 
     # -- verbs -----------------------------------------------------------------
 

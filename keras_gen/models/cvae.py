@@ -32,24 +32,14 @@ class CVAE(VAE):
         label-conditioned generative model M2 without its classifier).
     """
 
-    conditional = True
-    sample_takes_labels = True
-    requires_labels = True
-    num_label_inputs = 1
+    takes_labels = True
+
+    def call_inputs(self, x, labels=None):
+        return (x, labels)
 
     def __init__(self, input_shape=(28, 28, 1), latent_dim=20, num_classes=10, **kw):
         self.num_classes = self._checked_num_classes(num_classes)
         super().__init__(input_shape, latent_dim, **kw)
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        self._validate_fit_data(x, "fit")
-        self._check_fit_labels(x, y, "fit")
-        return super().fit(x, y, *args, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        self._validate_fit_data(x, "evaluate")
-        self._check_fit_labels(x, y, "evaluate")
-        return super().evaluate(x, y, *args, **kwargs)
 
     def _split(self, inputs, where):
         if not isinstance(inputs, list | tuple) or len(inputs) != 2:

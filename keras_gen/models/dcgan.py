@@ -29,20 +29,29 @@ class DCGAN(GAN):
         convolutional generative adversarial networks", ICLR 2016.
     """
 
+    network_arguments = {
+        "generator": ("generator_filters", "kernel_size"),
+        "discriminator": ("discriminator_filters", "kernel_size"),
+    }
+
     def __init__(
         self,
         input_shape=(28, 28, 1),
         latent_dim=100,
+        generator=None,
+        discriminator=None,
         generator_filters=(64, 32),
         discriminator_filters=(32, 64),
         kernel_size=4,
-        **kwargs,
+        noise="normal",
+        **game,
     ):
         self.generator_filters = tuple(int(f) for f in generator_filters)
         self.discriminator_filters = tuple(int(f) for f in discriminator_filters)
         self.kernel_size = int(kernel_size)
-        kwargs.setdefault("noise", "normal")
-        super().__init__(input_shape, latent_dim, **kwargs)
+        self._init_game(
+            input_shape, latent_dim, generator, discriminator, noise=noise, **game
+        )
 
     def _default_generator(self):
         return networks.conv_generator(
@@ -60,16 +69,8 @@ class DCGAN(GAN):
             batch_norm=True,
         )
 
-    def get_config(self):
-        config = super().get_config()
-        for key in (
-            "generator_units",
-            "discriminator_units",
-            "maxout_pieces",
-            "generator_batch_norm",
-        ):
-            config.pop(key)
-        return config | {
+    def _architecture_config(self):
+        return {
             "generator_filters": list(self.generator_filters),
             "discriminator_filters": list(self.discriminator_filters),
             "kernel_size": self.kernel_size,

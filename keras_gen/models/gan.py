@@ -1,22 +1,22 @@
-"""GANs: the 2014 minimax game (`GAN`) and `DCGAN`.
+"""`GAN`: the 2014 minimax game on the adversarial core.
 
 `GAN.train_step` is Algorithm 1 of Goodfellow et al. 2014: k = `d_steps`
 discriminator updates, each on a fresh minibatch of m real examples and m noise
 samples, then one generator update. `fit` regroups the data so that one step holds the
 k real minibatches of one training iteration, so an epoch is still one pass over the
-data for the discriminator.
+data for the discriminator. `DCGAN`, `ConditionalGAN` and `WGANGP` change the players
+or the losses and keep this game.
 """
-
-import numbers
 
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from .. import distribute, losses
+from .. import losses
 from . import networks
-from .base import GenerativeModel
+from .adversarial import AdversarialModel
+from .base import as_float32
 
 GENERATOR_LOSSES = {
     "non_saturating": losses.modified_generator_loss,
@@ -25,7 +25,7 @@ GENERATOR_LOSSES = {
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class GAN(GenerativeModel):
+class GAN(AdversarialModel):
     """Generative adversarial net trained as the two-player minimax game.
 
     `compile(d_optimizer=..., g_optimizer=...)` takes one optimizer per player; the
@@ -75,7 +75,15 @@ class GAN(GenerativeModel):
 
     sub_models = ("generator", "discriminator")
     optimizer_names = ("d_optimizer", "g_optimizer")
-    conditional = False
+    optimizer_networks = {
+        "d_optimizer": ("discriminator",),
+        "g_optimizer": ("generator",),
+    }
+    network_arguments = {
+        "generator": ("generator_units", "generator_batch_norm"),
+        "discriminator": ("discriminator_units", "maxout_pieces"),
+    }
+    metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
 
     def __init__(
         self,
@@ -87,6 +95,20 @@ class GAN(GenerativeModel):
         discriminator_units=(240, 240),
         maxout_pieces=5,
         generator_batch_norm=False,
+        **game,
+    ):
+        self.generator_units = tuple(generator_units)
+        self.discriminator_units = tuple(discriminator_units)
+        self.maxout_pieces = int(maxout_pieces)
+        self.generator_batch_norm = bool(generator_batch_norm)
+        self._init_game(input_shape, latent_dim, generator, discriminator, **game)
+
+    def _init_game(
+        self,
+        input_shape,
+        latent_dim,
+        generator,
+        discriminator,
         d_steps=1,
         generator_loss="non_saturating",
         label_smoothing=0.0,
@@ -96,15 +118,10 @@ class GAN(GenerativeModel):
         seed=None,
         **kwargs,
     ):
-        super().__init__(input_shape, input_range=input_range, seed=seed, **kwargs)
-        if ema_decay is not None and (
-            isinstance(ema_decay, bool)
-            or not isinstance(ema_decay, numbers.Real)
-            or not 0 <= ema_decay < 1
-        ):
-            raise ValueError(
-                f"ema_decay must be None or a number in [0, 1), got {ema_decay!r}."
-            )
+        """The game's arguments, shared by every GAN whatever its players."""
+        AdversarialModel.__init__(
+            self, input_shape, input_range=input_range, seed=seed, **kwargs
+        )
         if isinstance(d_steps, bool) or int(d_steps) != d_steps or d_steps < 1:
             raise ValueError(f"d_steps must be an integer >= 1, got {d_steps!r}.")
         if generator_loss not in GENERATOR_LOSSES:
@@ -119,51 +136,20 @@ class GAN(GenerativeModel):
                 f"label_smoothing must be in [0, 1), got {label_smoothing!r}."
             )
         self.latent_dim = int(latent_dim)
-        self.generator_units = tuple(generator_units)
-        self.discriminator_units = tuple(discriminator_units)
-        self.maxout_pieces = int(maxout_pieces)
-        self.generator_batch_norm = bool(generator_batch_norm)
         self.d_steps = int(d_steps)
         self.generator_loss = generator_loss
         self.label_smoothing = float(label_smoothing)
         self.noise = noise
+        self._given_networks(generator=generator, discriminator=discriminator)
         self.generator = generator or self._default_generator()
         self.discriminator = discriminator or self._default_discriminator()
         self._check_networks()
         self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.generator_ema = None
-        if self.ema_decay is not None:
-            try:
-                self.generator_ema = keras.models.clone_model(self.generator)
-            except (ValueError, TypeError) as error:
-                raise TypeError(
-                    "ema_decay needs a generator that keras.models.clone_model can "
-                    "copy (a functional or sequential model), got "
-                    f"{type(self.generator).__name__}: {error}"
-                ) from error
-            self.generator_ema.set_weights(self.generator.get_weights())
-            self.generator_ema.trainable = False
-        self.d_optimizer = self.g_optimizer = None
+        if ema_decay is not None:
+            self.keep_average("generator", ema_decay)
         self._declare_metrics(self.metric_names)
         self.built = True  # the sub-networks are functional and built already
-
-    metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
-    metric_docs = {
-        "parzen_log_likelihood": "mean log p(x) of the test images under a "
-        "Gaussian Parzen window on the samples, nats (higher is better; the 2014 "
-        "paper: 225 +- 2)",
-        "parzen_sigma": "kernel width, chosen on the validation images",
-        "parzen_std_error": "std / sqrt(test images) of the log-likelihoods",
-        "fid": "Frechet distance of mnist_classifier features, samples vs test "
-        "images (lower is better; not comparable with InceptionV3 FIDs)",
-        "inception_score": "exp E KL(p(y|x) || p(y)) on mnist_classifier "
-        "posteriors, 10 splits (10 at most)",
-        "min_class_fraction": "smallest share of samples the classifier puts in "
-        "one digit class",
-        "max_class_fraction": "largest share of samples in one digit class",
-        "label_accuracy": "share of samples the classifier assigns to the label "
-        "they were generated for",
-    }
 
     # -- networks --------------------------------------------------------------
 
@@ -173,7 +159,7 @@ class GAN(GenerativeModel):
             self.data_shape,
             self.generator_units,
             batch_norm=self.generator_batch_norm,
-            num_classes=self._label_classes(),
+            num_classes=self.num_classes,
         )
 
     def _default_discriminator(self):
@@ -181,12 +167,8 @@ class GAN(GenerativeModel):
             self.data_shape,
             self.discriminator_units,
             self.maxout_pieces,
-            num_classes=self._label_classes(),
+            num_classes=self.num_classes,
         )
-
-    def _label_classes(self):
-        # Conditional subclasses set `num_classes`; the builders then add a label input.
-        return getattr(self, "num_classes", None)
 
     def _check_networks(self):
         z_shape = self.generator.inputs[0].shape
@@ -203,11 +185,12 @@ class GAN(GenerativeModel):
                 f"discriminator takes (batch, {taken}); both must be the data shape "
                 f"(batch, {self.data_shape})."
             )
-        scores = tuple(self.discriminator.outputs[0].shape[1:])
+        scores = self.logits_shape(self.discriminator)
         if scores not in ((), (1,)):
             raise ValueError(
                 "The discriminator must output one logit per example, shape (batch, "
-                f"1), got (batch, {scores})."
+                f"1), got (batch, {scores}) (a discriminator may also return "
+                "[features, logits])."
             )
 
     def _generator_for(self, training):
@@ -219,17 +202,19 @@ class GAN(GenerativeModel):
     def _generate(self, z, labels=None, training=False):
         return self._generator_for(training)(z, training=training)
 
-    def _update_generator_ema(self):
-        if self.generator_ema is None:
-            return
-        decay = self.ema_decay
-        for average, weight in zip(
-            self.generator_ema.weights, self.generator.weights, strict=True
-        ):
-            average.assign(decay * average + (1.0 - decay) * weight)
+    def discriminate(self, x, labels=None, training=False):
+        """`(features, logits)` of the discriminator (features None unless it
+        returns `[features, logits]`), logits in float32."""
+        features, logits = self.split_outputs(
+            self._discriminator_outputs(x, labels, training)
+        )
+        return features, as_float32(logits)
+
+    def _discriminator_outputs(self, x, labels, training):
+        return self.discriminator(x, training=training)
 
     def _discriminate(self, x, labels=None, training=False):
-        return ops.reshape(self.discriminator(x, training=training), (-1,))
+        return ops.reshape(self.discriminate(x, labels, training)[1], (-1,))
 
     def _noise(self, n):
         if self.noise == "uniform":
@@ -238,95 +223,9 @@ class GAN(GenerativeModel):
             )
         return keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
 
-    # -- compile and fit -------------------------------------------------------
-
-    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
-        """Sets one optimizer per player.
-
-        Args:
-            d_optimizer: Optimizer of the discriminator (or critic).
-            g_optimizer: Optimizer of the generator.
-            **kwargs: `keras.Model.compile` options such as `steps_per_execution`.
-        """
-        if "optimizer" in kwargs:
-            raise ValueError(
-                f"{type(self).__name__}.compile takes d_optimizer and g_optimizer, "
-                "not optimizer."
-            )
-        given = {"d_optimizer": d_optimizer, "g_optimizer": g_optimizer}
-        missing = [name for name, value in given.items() if value is None]
-        if missing:
-            raise ValueError(
-                f"{type(self).__name__}.compile needs both d_optimizer and "
-                f"g_optimizer, got no {' and no '.join(missing)}."
-            )
-        super().compile(optimizer=None, **kwargs)
-        self.d_optimizer = keras.optimizers.get(d_optimizer)
-        self.g_optimizer = keras.optimizers.get(g_optimizer)
-        if self.d_optimizer is self.g_optimizer:
-            raise ValueError(
-                "d_optimizer and g_optimizer must be two optimizer objects; one "
-                "object would mix the two players' state."
-            )
-
-    def _build_optimizers(self):
-        with self.distribute_strategy.scope():
-            for opt, net in (
-                (self.d_optimizer, self.discriminator),
-                (self.g_optimizer, self.generator),
-            ):
-                if not opt.built:
-                    opt.build(net.trainable_variables)
-
-    def compile_from_config(self, config):
-        super().compile_from_config(config)
-        self._build_optimizers()
-
-    def _check_labels(self, labels, where):
-        """Conditional models validate labels; the plain GAN ignores them."""
-
-    def fit(self, x=None, y=None, batch_size=None, **kwargs):
-        if not self.compiled or self.d_optimizer is None:
-            raise ValueError(
-                f"Call {type(self).__name__}.compile(d_optimizer=..., "
-                "g_optimizer=...) before fit."
-            )
-        self._validate_fit_data(x, "fit")
-        if isinstance(x, tf.data.Dataset):
-            for batch in x.take(1):
-                has_y = isinstance(batch, tuple) and len(batch) > 1
-                self._check_labels(batch[1] if has_y else None, "fit")
-        else:
-            self._check_labels(y, "fit")
-        self._build_optimizers()
-        if self.d_steps > 1:
-            x = self._group_minibatches(x, y, batch_size or 32)
-            y = batch_size = None
-        if isinstance(x, tf.data.Dataset):
-            kwargs.setdefault("shuffle", False)
-        # Validated above; keras.Model.fit would see the regrouped shape.
-        return keras.Model.fit(self, x, y, batch_size=batch_size, **kwargs)
-
-    def _group_minibatches(self, x, y, batch_size):
-        # One step gets [m, k, ...]: k minibatches of m, batch axis first so that a
-        # strategy splits m across replicas.
-        if not isinstance(x, tf.data.Dataset):
-            x = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
-            x = x.shuffle(len(x), reshuffle_each_iteration=True).batch(batch_size)
-        first = next(iter(x))
-        m = int((first[0] if isinstance(first, tuple) else first).shape[0])
-        grouped = (
-            x.unbatch()
-            .batch(self.d_steps, drop_remainder=True)
-            .batch(m, drop_remainder=True)
-        )
-        if x.cardinality() != tf.data.INFINITE_CARDINALITY:
-            # Keras runs one extra, empty step on data of unknown length (the
-            # optimizers would count it), so state the length.
-            n = sum(int((b[0] if isinstance(b, tuple) else b).shape[0]) for b in x)
-            steps = n // (self.d_steps * m)
-            grouped = grouped.apply(tf.data.experimental.assert_cardinality(steps))
-        return grouped.prefetch(tf.data.AUTOTUNE)
+    @property
+    def minibatches_per_step(self):
+        return self.d_steps
 
     # -- the game --------------------------------------------------------------
 
@@ -345,56 +244,42 @@ class GAN(GenerativeModel):
     def _g_loss(self, fake_logits):
         return GENERATOR_LOSSES[self.generator_loss](fake_logits)
 
-    def _update(self, optimizer, network, loss_fn):
-        with tf.GradientTape() as tape:
-            terms = loss_fn()
-            key = "d_loss" if network is self.discriminator else "g_loss"
-            loss = optimizer.scale_loss(distribute.average_loss(terms[key]))
-        weights = network.trainable_weights
-        grads = tape.gradient(loss, weights)
-        optimizer.apply_gradients(zip(grads, weights, strict=True))
-        return terms
-
     def train_step(self, data):
-        x, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if self.d_steps > 1:
-            reals = [x[:, i] for i in range(self.d_steps)]
-            label_sets = [
-                None if labels is None else labels[:, i] for i in range(self.d_steps)
-            ]
-        else:
-            reals, label_sets = [x], [labels]
+        minibatches = self.minibatches(data)
         # Phase 1: k discriminator updates, each on fresh real and noise minibatches.
-        for real, y in zip(reals, label_sets, strict=True):
+        for real, y in minibatches:
             fake = self._generate(self._noise(ops.shape(real)[0]), y, training=True)
-            d_terms = self._update(
-                self.d_optimizer,
-                self.discriminator,
+            d_terms = self.phase(
+                "d_optimizer",
                 lambda real=real, fake=fake, y=y: self._d_loss(real, fake, y),
+                minimize="d_loss",
             )
         # Phase 2: one generator update on a fresh noise minibatch.
-        m, y = ops.shape(reals[-1])[0], label_sets[-1]
+        real, y = minibatches[-1]
+        m = ops.shape(real)[0]
 
         def g_terms():
             fake = self._generate(self._noise(m), y, training=True)
             return {"g_loss": self._g_loss(self._discriminate(fake, y, training=True))}
 
-        terms = d_terms | self._update(self.g_optimizer, self.generator, g_terms)
-        self._update_generator_ema()
+        terms = d_terms | self.phase("g_optimizer", g_terms, minimize="g_loss")
+        self.update_averages()
         return self._update_metric_trackers(terms)
 
-    def test_step(self, data):
-        x, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+    def _test_terms(self, x, labels):
         fake = self._generate(self._noise(ops.shape(x)[0]), labels)
         real_logits = self._discriminate(x, labels)
         fake_logits = self._discriminate(fake, labels)
-        terms = {
+        return {
             "d_loss": losses.minimax_discriminator_loss(real_logits, fake_logits),
             "g_loss": self._g_loss(fake_logits),
             "d_real": ops.sigmoid(real_logits),
             "d_fake": ops.sigmoid(fake_logits),
         }
-        return self._update_metric_trackers(terms)
+
+    def test_step(self, data):
+        x, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self._update_metric_trackers(self._test_terms(x, labels))
 
     # -- verbs -----------------------------------------------------------------
 
@@ -410,12 +295,12 @@ class GAN(GenerativeModel):
             raise ValueError(
                 f"z must have shape (n, {self.latent_dim}), got {tuple(z.shape)}."
             )
-        return self._generate(z, labels, training=False)
+        return as_float32(self._generate(z, labels, training=False))
 
     def sample(self, n, labels=None):
         """Generator samples G(z), z drawn from the noise prior."""
         n = self._check_count(n)
-        return self._generate(self._noise(n), labels, training=False)
+        return as_float32(self._generate(self._noise(n), labels, training=False))
 
     def noise_batch(self, n, seed=0):
         """`n` noise vectors from the prior, drawn by numpy with a fixed seed."""
@@ -481,19 +366,24 @@ class GAN(GenerativeModel):
 
     # -- config ----------------------------------------------------------------
 
-    def get_config(self):
-        return super().get_config() | {
+    def _game_config(self):
+        return AdversarialModel.get_config(self) | {
             "latent_dim": self.latent_dim,
-            "generator_units": list(self.generator_units),
-            "discriminator_units": list(self.discriminator_units),
-            "maxout_pieces": self.maxout_pieces,
-            "generator_batch_norm": self.generator_batch_norm,
             "d_steps": self.d_steps,
             "generator_loss": self.generator_loss,
             "label_smoothing": self.label_smoothing,
             "noise": self.noise,
             "input_range": None if self.input_range is None else list(self.input_range),
             "ema_decay": self.ema_decay,
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
         }
+
+    def _architecture_config(self):
+        return {
+            "generator_units": list(self.generator_units),
+            "discriminator_units": list(self.discriminator_units),
+            "maxout_pieces": self.maxout_pieces,
+            "generator_batch_norm": self.generator_batch_norm,
+        }
+
+    def get_config(self):
+        return self._with_networks(self._game_config() | self._architecture_config())

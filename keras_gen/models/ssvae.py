@@ -6,12 +6,11 @@ import keras
 import numpy as np
 from keras import ops
 
+from ..data import UNLABELLED
 from . import networks
 from .base import GenerativeModel
 from .cvae import CVAE
 from .vae import VAE
-
-UNLABELLED = -1
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -61,8 +60,8 @@ class SemiSupervisedVAE(GenerativeModel):
     """
 
     sub_models = ("generative", "classifier")
-    requires_labels = True
-    sample_takes_labels = True
+    takes_labels = True
+    accepts_unlabelled = True
     # Measured on its classification of labelled test data (keras_gen.evaluation).
     evaluations = ("classes",)
 
@@ -191,10 +190,6 @@ class SemiSupervisedVAE(GenerativeModel):
 
     # -- labels at the edge ----------------------------------------------------
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        self._validate_fit_data(x, "fit")
-        self._check_fit_labels(x, y, "fit", unlabelled=UNLABELLED)
-        return super().fit(x, y, *args, **kwargs)
 
     # -- verbs -----------------------------------------------------------------
 

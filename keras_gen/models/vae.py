@@ -83,7 +83,6 @@ class VAE(GenerativeModel):
     sub_models = ("encoder", "decoder")
     # Measured on the ELBO and log_likelihood (see keras_gen.evaluation).
     evaluations = ("likelihood",)
-    num_label_inputs = 0
 
     def __init__(
         self,
@@ -181,7 +180,7 @@ class VAE(GenerativeModel):
 
     def _default_encoder(self):
         out = 2 * self.latent_dim
-        labels = self.num_label_inputs and self.num_classes
+        labels = self.takes_labels and self.num_classes
         if self.network == "conv":
             if labels:
                 raise ValueError("Conditional models take network='mlp'.")
@@ -197,7 +196,7 @@ class VAE(GenerativeModel):
         )
 
     def _default_decoder(self):
-        labels = self.num_label_inputs and self.num_classes
+        labels = self.takes_labels and self.num_classes
         if self.network == "conv":
             return networks.conv_decoder(
                 self.latent_dim,
@@ -215,10 +214,10 @@ class VAE(GenerativeModel):
 
     def _check_networks(self):
         for net, inputs in ((self.encoder, "x"), (self.decoder, "z")):
-            if len(net.inputs) != 1 + self.num_label_inputs:
+            if len(net.inputs) != 1 + self.takes_labels:
                 raise ValueError(
                     f"{type(self).__name__}'s {net.name} must take "
-                    + (f"[{inputs}, labels]" if self.num_label_inputs else inputs)
+                    + (f"[{inputs}, labels]" if self.takes_labels else inputs)
                     + f", got {len(net.inputs)} inputs."
                 )
         enc_in = tuple(self.encoder.inputs[0].shape[1:])
@@ -308,7 +307,7 @@ class VAE(GenerativeModel):
 
     def compute_losses(self, x, y=None, training=False):
         x = ops.cast(x, self.compute_dtype)
-        labels = y if self.num_label_inputs else None
+        labels = y if self.takes_labels else None
         q = self.posterior(x, labels, training=training)
         z = q.sample(seed=self._draw_seed())
         reconstruction = -self.likelihood_of(z, labels, training).log_prob(x)
@@ -435,7 +434,7 @@ class VAE(GenerativeModel):
         """
         k = self._check_count(num_samples, "num_samples")
         x = self.validate_inputs(x, "log_likelihood")
-        if self.num_label_inputs:
+        if self.takes_labels:
             labels = self._check_class_labels(labels, "log_likelihood", len(x))
         batch = max(1, min(len(x), max_rows))
         chunk = max(1, max_rows // batch)

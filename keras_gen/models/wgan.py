@@ -88,20 +88,18 @@ class WGANGP(DCGAN):
     def _g_loss(self, fake_scores):
         return losses.wasserstein_generator_loss(fake_scores)
 
-    def test_step(self, data):
-        x, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+    def _test_terms(self, x, labels):
         fake = self._generate(self._noise(ops.shape(x)[0]), labels)
         real_scores = self._discriminate(x, labels)
         fake_scores = self._discriminate(fake, labels)
-        terms = {
+        return {
             "d_loss": losses.wasserstein_discriminator_loss(real_scores, fake_scores),
             "g_loss": self._g_loss(fake_scores),
             "wasserstein": real_scores - fake_scores,
         }
-        return self._update_metric_trackers(terms)
 
-    def get_config(self):
-        config = super().get_config()
+    def _game_config(self):
+        config = super()._game_config()
         for key in ("d_steps", "generator_loss", "label_smoothing"):
             config.pop(key)
         return config | {"n_critic": self.n_critic, "gp_weight": self.gp_weight}

@@ -1,0 +1,302 @@
+"""Input checks of keras_gen models: at the edge, and of every batch inside `fit`.
+
+`InputChecks` is a mixin of `base.Model`: shapes, dtypes, finiteness, the input range
+and class labels are checked eagerly on arrays and on a dataset's first batch (a
+clear error before anything is traced), and in the tf.data graph on every later
+batch (a tagged assertion that `fit` turns into a `ValueError`).
+"""
+
+import re
+
+import numpy as np
+import tensorflow as tf
+
+from ..data import UNLABELLED
+
+# Marks an input check's failure inside a tf.data pipeline, so `fit` can tell it
+# from other runtime errors and raise a ValueError in its place.
+_CHECK_TAG = "keras_gen input check"
+_NUMBER = re.compile(r"\[(-?(?:\d+\.?\d*(?:e[+-]?\d+)?|nan|inf))\]", re.IGNORECASE)
+
+
+def check_positive_int(value, name="n"):
+    """`value` as an int, or a `ValueError` unless it is a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+class InputChecks:
+    """Validation methods shared by every keras_gen model (see the module doc)."""
+
+    @property
+    def _unlabelled(self):
+        return UNLABELLED if self.accepts_unlabelled else None
+
+    # -- validation at the edge ------------------------------------------------
+
+    def _check_shape(self, shape, where):
+        shape = tuple(shape)
+        expected = (None, *self.data_shape)
+        ok = len(shape) == len(expected) and all(
+            s is None or s == e for s, e in zip(shape[1:], expected[1:], strict=True)
+        )
+        if not ok:
+            raise ValueError(
+                f"{type(self).__name__}.{where} expected inputs of shape "
+                f"(batch, {', '.join(map(str, self.data_shape))}), got shape "
+                f"{shape}."
+            )
+
+    def _check_dtype(self, dtype, where):
+        dtype = tf.as_dtype(dtype)
+        if not (dtype.is_floating or dtype.is_integer) or dtype.is_complex:
+            raise TypeError(
+                f"{type(self).__name__}.{where} expected real numbers, got dtype "
+                f"{dtype.name}."
+            )
+
+    def _range_message(self, where, low, high):
+        lo, hi = self.input_range
+        return (
+            f"{type(self).__name__}.{where} expected values in [{lo}, {hi}] (the "
+            f"model's input range), got values in [{low}, {high}]. Scale images to "
+            "[0, 1] first."
+        )
+
+    def _check_values(self, x, where):
+        x = np.asarray(x)
+        if not np.issubdtype(x.dtype, np.number) or np.issubdtype(
+            x.dtype, np.complexfloating
+        ):
+            raise TypeError(
+                f"{type(self).__name__}.{where} expected real numbers, got dtype "
+                f"{x.dtype}."
+            )
+        if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
+            raise ValueError(
+                f"{type(self).__name__}.{where} got NaN or infinite input values."
+            )
+        if self.input_range is not None and x.size:
+            lo, hi = self.input_range
+            if x.min() < lo or x.max() > hi:
+                raise ValueError(self._range_message(where, x.min(), x.max()))
+
+    def validate_inputs(self, x, where="call"):
+        """Checks shape, dtype, finiteness and range of a batch of inputs.
+
+        Args:
+            x: A batch, array-like or tensor.
+            where: The verb being validated, for the message.
+
+        Returns:
+            `x` as a tensor of the model's compute dtype.
+
+        Raises:
+            ValueError: Wrong rank or shape, NaN, or values outside `input_range`.
+            TypeError: Non-numeric data.
+        """
+        if isinstance(x, tf.data.Dataset):
+            raise TypeError(
+                f"{type(self).__name__}.{where} takes a batch (array or tensor), "
+                "got a tf.data.Dataset; iterate over it or use fit/evaluate/predict."
+            )
+        self._check_shape(np.shape(x), where)
+        if tf.executing_eagerly():
+            self._check_values(x, where)
+        return tf.convert_to_tensor(x, dtype=self.compute_dtype)
+
+    def _batch_checks(self, batch, where):
+        """In-graph checks of one `(x, y, ...)` batch: tf.debugging assertions whose
+        failure stops the pipeline before the step that would train on it."""
+        name = f"{_CHECK_TAG}: {type(self).__name__}.{where}"
+        x = batch[0]
+        checks = []
+        if x.dtype.is_floating:
+            finite = tf.reduce_all(tf.math.is_finite(x))
+            checks.append(tf.debugging.Assert(finite, [f"{name} nan"]))
+        if self.input_range is not None:
+            lo, hi = self.input_range
+            low, high = tf.reduce_min(x), tf.reduce_max(x)
+            ok = tf.logical_and(
+                low >= tf.cast(lo, x.dtype), high <= tf.cast(hi, x.dtype)
+            )
+            checks.append(tf.debugging.Assert(ok, [f"{name} range", low, high]))
+        if self.takes_labels and len(batch) > 1 and batch[1] is not None:
+            labels = batch[1]
+            if labels.shape.rank == 1:
+                values = tf.cast(labels, "float64")
+                integral = tf.reduce_all(tf.equal(values, tf.round(values)))
+                known = values
+                if self.accepts_unlabelled:
+                    known = tf.boolean_mask(values, values != UNLABELLED)
+                ok = tf.logical_and(
+                    integral,
+                    tf.logical_and(
+                        tf.reduce_all(known >= 0),
+                        tf.reduce_all(known < self.num_classes),
+                    ),
+                )
+                low = tf.reduce_min(tf.concat([known, [0.0]], 0))
+                high = tf.reduce_max(tf.concat([known, [0.0]], 0))
+                checks.append(tf.debugging.Assert(ok, [f"{name} labels", low, high]))
+        return checks
+
+    def _checked_dataset(self, dataset, where):
+        """`dataset` with every batch checked in the graph (NaN, range, labels).
+
+        A bad batch stops the pipeline with a tagged error before the training step
+        that would consume it, so no weight is updated on it (nor on any later
+        batch); `fit` turns the error into a `ValueError`. The checks run in the
+        tf.data graph rather than in the jit-compiled step because XLA drops
+        assertions."""
+        nested = isinstance(dataset.element_spec, tuple)
+
+        def check(*batch):
+            with tf.control_dependencies(self._batch_checks(batch, where)):
+                out = tuple(tf.identity(b) for b in batch)
+            return out if nested else out[0]
+
+        return dataset.map(
+            check, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+        )
+
+    def _input_error(self, error, where):
+        """The ValueError for a tagged in-graph check failure, or None."""
+        text = str(error)
+        if _CHECK_TAG not in text:
+            return None
+        cls = f"{type(self).__name__}.{where}"
+        numbers = _NUMBER.findall(text.split(_CHECK_TAG, 1)[1])
+        if f"{cls} nan" in text:
+            return ValueError(f"{cls} got NaN or infinite input values in a batch.")
+        if f"{cls} range" in text:
+            low, high = (numbers + ["?", "?"])[:2]
+            return ValueError(self._range_message(where, low, high) + " (in a batch)")
+        low, high = (numbers + ["?", "?"])[:2]
+        return ValueError(
+            f"{cls} expected integer labels in [0, {self.num_classes})"
+            + (f" or {UNLABELLED} (unlabelled)" if self.accepts_unlabelled else "")
+            + f", got labels in [{low}, {high}] in a batch."
+        )
+
+    def _validate_fit_data(self, x, y, where):
+        """Eager checks of `fit`/`evaluate` data before anything is traced.
+
+        Returns `x`, a dataset wrapped so that every later batch is checked too."""
+        if x is None:
+            return x
+        cls = type(self).__name__
+        if isinstance(x, tf.data.Dataset):
+            spec = x.element_spec
+            first = spec[0] if isinstance(spec, tuple) else spec
+            if isinstance(first, dict) or not hasattr(first, "shape"):
+                raise TypeError(
+                    f"{cls}.{where} expects a dataset of x or (x, y) batches, got "
+                    f"element_spec {spec}."
+                )
+            self._check_shape(first.shape, where)
+            self._check_dtype(first.dtype, where)
+            batch = next(iter(x.take(1)), None)
+            if batch is None:
+                raise ValueError(f"{cls}.{where} got an empty dataset (no batches).")
+            batch = batch if isinstance(batch, tuple) else (batch,)
+            self._check_values(batch[0].numpy(), where)
+            if self.takes_labels:
+                labels = batch[1].numpy() if len(batch) > 1 else None
+                self._check_class_labels(
+                    labels,
+                    where,
+                    unlabelled=self._unlabelled,
+                )
+            return self._checked_dataset(x, where)
+        if isinstance(x, np.ndarray | tf.Tensor | list):
+            if len(x) == 0:
+                raise ValueError(f"{cls}.{where} got no examples (an empty array).")
+            self._check_shape(np.shape(x), where)
+            self._check_values(x, where)
+            if self.takes_labels:
+                labels = self._check_class_labels(y, where, unlabelled=self._unlabelled)
+                if len(labels) != len(x):
+                    raise ValueError(
+                        f"{cls}.{where} expected one label per example ({len(x)}), "
+                        f"got {len(labels)}."
+                    )
+        return x
+
+    # -- labels ----------------------------------------------------------------
+
+    @staticmethod
+    def _checked_num_classes(num_classes):
+        if isinstance(num_classes, bool) or int(num_classes) != num_classes:
+            raise ValueError(f"num_classes must be an integer, got {num_classes!r}.")
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
+        return int(num_classes)
+
+    def _check_fit_labels(self, x, y, where, unlabelled=None):
+        """Labels next to the inputs of `fit`/`evaluate`: in range, one per example."""
+        if isinstance(x, tf.data.Dataset):
+            for batch in x.take(1):
+                has_y = isinstance(batch, tuple) and len(batch) > 1
+                labels = batch[1].numpy() if has_y else None
+                self._check_class_labels(labels, where, unlabelled=unlabelled)
+        elif x is not None:
+            labels = self._check_class_labels(y, where, unlabelled=unlabelled)
+            if len(labels) != len(x):
+                raise ValueError(
+                    f"{type(self).__name__}.{where} expected one label per example "
+                    f"({len(x)}), got {len(labels)}."
+                )
+
+    def _check_class_labels(self, labels, where, n=None, unlabelled=None):
+        """Validates integer class labels in `[0, num_classes)` at the edge.
+
+        Args:
+            labels: Array-like of shape `(batch,)` (or one class, given `n`).
+            where: The verb being validated, for the message.
+            n: The number of labels expected; a scalar is repeated `n` times.
+            unlabelled: A value also accepted, marking an unlabelled example
+                (the semi-supervised models use -1).
+
+        Returns:
+            The labels as int32 numpy (a symbolic tensor is returned as is).
+        """
+        name = f"{type(self).__name__}.{where}"
+        if labels is None:
+            raise ValueError(
+                f"{name} needs class labels: integers in [0, {self.num_classes}) "
+                "(fit on (x, y) batches), got none."
+            )
+        if isinstance(labels, tf.Tensor) and not tf.executing_eagerly():
+            return labels
+        values = np.asarray(labels)
+        if values.dtype.kind not in "iu" and not (
+            values.dtype.kind == "f" and np.all(values == np.round(values))
+        ):
+            raise ValueError(
+                f"{name} expected integer class labels, got dtype {values.dtype}."
+            )
+        if n is not None and values.ndim == 0:
+            values = np.full(n, int(values))
+        if values.ndim != 1 or (n is not None and len(values) != n):
+            expected = "(batch,)" if n is None else f"({n},)"
+            raise ValueError(
+                f"{name} expected labels of shape {expected}, got shape {values.shape}."
+            )
+        known = values if unlabelled is None else values[values != unlabelled]
+        if known.size and (known.min() < 0 or known.max() >= self.num_classes):
+            raise ValueError(
+                f"{name} expected labels in [0, {self.num_classes})"
+                + ("" if unlabelled is None else f" or {unlabelled} (unlabelled)")
+                + f", got labels in [{known.min()}, {known.max()}]."
+            )
+        return values.astype("int32")
+
+    def call_inputs(self, x, labels=None):
+        """What `call` takes for a batch `x` (conditional models: `(x, labels)`)."""
+        return x
+
+    @staticmethod
+    def _check_count(n, name="n"):
+        return check_positive_int(n, name)
