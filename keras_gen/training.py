@@ -60,7 +60,9 @@ def compile_preset(model, recipe, steps_per_execution=1):
     return model
 
 
-def _schedule_epochs(name, recipe, epochs):
+def recipe_epochs(name, recipe, epochs=None):
+    """The epochs a run of `recipe` trains: `epochs`, the recipe's, or those of
+    its clustering schedule (which refuses an explicit `epochs`)."""
     if "clustering" not in recipe:
         return epochs or recipe.get("epochs", 10)
     # Clustering runs its own schedule: pretraining, then alternation rounds.
@@ -96,7 +98,7 @@ def train_preset(
     """
     preset = zoo.get_preset(name)
     recipe = preset.recipe
-    epochs = _schedule_epochs(name, recipe, epochs)
+    epochs = recipe_epochs(name, recipe, epochs)
     batch_size = batch_size or recipe.get("batch_size", 128)
     data.prepare(preset.dataset, data_dir=data_dir)
     train_split = recipe.get("train_split", "train")

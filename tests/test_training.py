@@ -122,11 +122,11 @@ def test_clustering_schedule_sets_the_epoch_count_and_refuses_epochs():
     recipe = zoo.get_preset("dcn_mnist").recipe
     schedule = recipe["clustering"]
     expected = schedule["pretrain_epochs"] + schedule["rounds"]
-    assert training._schedule_epochs("dcn_mnist", recipe, None) == expected
+    assert training.recipe_epochs("dcn_mnist", recipe, None) == expected
     with pytest.raises(ValueError, match="clustering schedule"):
-        training._schedule_epochs("dcn_mnist", recipe, 3)
-    assert training._schedule_epochs("ae_mnist", {"epochs": 7}, None) == 7
-    assert training._schedule_epochs("ae_mnist", {"epochs": 7}, 2) == 2
+        training.recipe_epochs("dcn_mnist", recipe, 3)
+    assert training.recipe_epochs("ae_mnist", {"epochs": 7}, None) == 7
+    assert training.recipe_epochs("ae_mnist", {"epochs": 7}, 2) == 2
 
 
 def test_training_code_asks_models_nothing_by_hasattr():
