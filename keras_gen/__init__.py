@@ -1,16 +1,24 @@
 """keras_gen: autoencoders, VAEs, adversarial autoencoders and GANs in Keras 3."""
 
+from . import callbacks as callbacks
+from . import cards as cards
 from . import data as data
 from . import distribute as distribute
 from . import divergences as divergences
+from . import evaluation as evaluation
+from . import features as features
 from . import layers as layers
 from . import losses as losses
 from . import metrics as metrics
+from . import presets as presets
 from . import recipes as recipes  # registers the shipped presets in zoo
 from . import toy as toy
+from . import training as training
 from . import zoo as zoo
+from .models.adversarial import AdversarialModel as AdversarialModel
 from .models.autoencoder import Autoencoder as Autoencoder
 from .models.base import GenerativeModel as GenerativeModel
+from .models.base import Model as Model
 from .models.cgan import ConditionalGAN as ConditionalGAN
 from .models.classifier import Classifier as Classifier
 from .models.clustering import DeepClustering as DeepClustering
@@ -30,6 +38,14 @@ from .models.wgan import WGANGP as WGANGP
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdversarialModel",
+    "Model",
+    "callbacks",
+    "cards",
+    "evaluation",
+    "features",
+    "presets",
+    "training",
     "ConditionalGAN",
     "DCGAN",
     "GAN",

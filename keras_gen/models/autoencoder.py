@@ -8,7 +8,7 @@ import tensorflow as tf
 from keras import ops
 
 from . import networks
-from .base import GenerativeModel
+from .base import GenerativeModel, as_float32
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 NETWORKS = ("mlp", "conv")
@@ -156,6 +156,8 @@ class Autoencoder(GenerativeModel):
     # -- forward ---------------------------------------------------------------
 
     def _output(self, params):
+        # Outputs and losses in float32 whatever the compute dtype (mixed precision).
+        params = as_float32(params)
         return ops.sigmoid(params) if self.likelihood == "bernoulli" else params
 
     def call(self, x, training=False):
@@ -164,13 +166,13 @@ class Autoencoder(GenerativeModel):
         )
 
     def compute_losses(self, x, y=None, training=False):
-        x = ops.cast(x, self.compute_dtype)
         params = self.decoder(self.encoder(x, training=training), training=training)
         return self.reconstruction_terms(params, x)
 
     def reconstruction_terms(self, params, x):
         """Per-example `loss` (the NLL), `mse` and `bce` of decoder output `params`."""
         axes = tuple(range(1, len(self.data_shape) + 1))
+        params, x = as_float32(params), as_float32(x)
         recon = self._output(params)
         terms = {"mse": ops.mean(ops.square(recon - x), axis=axes)}
         if self.likelihood == "bernoulli":
@@ -191,7 +193,7 @@ class Autoencoder(GenerativeModel):
 
     def decode(self, h):
         """Maps codes to reconstructions (probabilities or means)."""
-        h = tf.convert_to_tensor(h, self.compute_dtype)
+        h = as_float32(h)
         if h.shape.rank != 2 or h.shape[-1] != self.code_dim:
             raise ValueError(
                 f"decode expected codes of shape (batch, {self.code_dim}), got "

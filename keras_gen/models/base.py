@@ -66,6 +66,8 @@ class Model(InputChecks, keras.Model):
     # Whether `UNLABELLED` (-1) is a valid label (semi-supervised models).
     accepts_unlabelled = False
     num_classes = None
+    # What `keras_gen.evaluation` measures of this model (by capability).
+    evaluations = ()
 
     def __init__(self, input_shape, input_range=None, seed=None, **kwargs):
         super().__init__(**kwargs)

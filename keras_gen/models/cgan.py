@@ -1,7 +1,6 @@
 """`ConditionalGAN`: a GAN whose generator and discriminator both see the label."""
 
 import keras
-import numpy as np
 
 from .base import as_float32
 from .gan import GAN
@@ -88,35 +87,6 @@ class ConditionalGAN(GAN):
         n = self._check_count(n)
         labels = self._check_labels(labels, "sample", n=n)
         return as_float32(self._generate(self._noise(n), labels, training=False))
-
-    def evaluation_labels(self, n):
-        """The labels of the evaluation samples: classes in turn, equal counts."""
-        return np.arange(n) % self.num_classes
-
-    def _evaluation_samples(self, n, batch=1000):
-        z, labels = self.noise_batch(n, seed=0), self.evaluation_labels(n)
-        return np.concatenate(
-            [
-                self.generate(z[i : i + batch], labels[i : i + batch]).numpy()
-                for i in range(0, n, batch)
-            ]
-        )
-
-    def evaluate_metrics(self, dataset, validation=None, metrics=("fid",), n=10000):
-        """`GAN.evaluate_metrics` plus `"label_accuracy"`: the fraction of samples
-        the `mnist_classifier` preset assigns to the class they were drawn for."""
-        out = super().evaluate_metrics(
-            dataset, validation, [k for k in metrics if k != "label_accuracy"], n
-        )
-        if "label_accuracy" in metrics:
-            from .. import metrics as m
-
-            samples = self._evaluation_samples(n)
-            predicted = np.argmax(m.load_classifier().predict_proba(samples), -1)
-            out["label_accuracy"] = float(
-                np.mean(predicted == self.evaluation_labels(n))
-            )
-        return out
 
     def get_config(self):
         return super().get_config() | {"num_classes": self.num_classes}

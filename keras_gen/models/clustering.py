@@ -133,6 +133,7 @@ class DeepClustering(Autoencoder):
         self._declare_metrics(["cluster"])
 
     def _distances(self, h):
+        h = ops.cast(h, "float32")
         c = ops.convert_to_tensor(self.centroids)
         return (
             ops.sum(h**2, -1, keepdims=True)

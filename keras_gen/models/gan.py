@@ -84,6 +84,7 @@ class GAN(AdversarialModel):
         "discriminator": ("discriminator_units", "maxout_pieces"),
     }
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
+    evaluations = ("samples",)
 
     def __init__(
         self,
@@ -308,61 +309,6 @@ class GAN(AdversarialModel):
         if self.noise == "uniform":
             return rng.uniform(-1, 1, (n, self.latent_dim)).astype("float32")
         return rng.standard_normal((n, self.latent_dim)).astype("float32")
-
-    def evaluate_metrics(self, dataset, validation=None, metrics=("parzen",), n=10000):
-        """Sample-quality metrics of `n` samples (fixed noise) against `dataset`.
-
-        Args:
-            dataset: Batches of test examples (or `(x, y)` pairs).
-            validation: Batches the Parzen sigma is chosen on (first 1,000 used).
-            metrics: Any of `"parzen"` (Gaussian Parzen window log-likelihood, as
-                in the GAN paper) and `"fid"`, `"inception_score"`,
-                `"class_fractions"` (on the `mnist_classifier` preset's outputs).
-            n: Samples drawn.
-
-        Returns:
-            A dict of floats, plus `examples` (test examples used).
-        """
-        from .. import metrics as m
-
-        test = np.concatenate(
-            [b[0].numpy() if isinstance(b, tuple) else b.numpy() for b in dataset]
-        )
-        samples = self._evaluation_samples(n)
-        out = {"examples": len(test)}
-        if "parzen" in metrics:
-            if validation is None:
-                raise ValueError("Parzen evaluation needs a validation split.")
-            val = np.concatenate(
-                [
-                    b[0].numpy() if isinstance(b, tuple) else b.numpy()
-                    for b in validation.take(2)
-                ]
-            )[:1000]
-            sigma, _ = m.select_parzen_sigma(samples, val)
-            ll = m.parzen_log_likelihood(samples, test, sigma)
-            out |= {
-                "parzen_log_likelihood": float(ll.mean()),
-                "parzen_std_error": float(ll.std() / np.sqrt(len(ll))),
-                "parzen_sigma": float(sigma),
-            }
-        if "fid" in metrics:
-            out["fid"] = float(m.frechet_distance(samples))
-        if "inception_score" in metrics:
-            out["inception_score"] = float(m.inception_score(samples)[0])
-        if "class_fractions" in metrics:
-            fractions = m.class_fractions(samples)
-            out |= {
-                "min_class_fraction": float(np.min(fractions)),
-                "max_class_fraction": float(np.max(fractions)),
-            }
-        return out
-
-    def _evaluation_samples(self, n, batch=1000):
-        z = self.noise_batch(n, seed=0)
-        return np.concatenate(
-            [self.generate(z[i : i + batch]).numpy() for i in range(0, n, batch)]
-        )
 
     # -- config ----------------------------------------------------------------
 

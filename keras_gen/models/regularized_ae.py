@@ -115,14 +115,14 @@ def jacobian_sq_norm(encoder, x, method="auto"):
     dense = _single_sigmoid_dense(encoder)
     if method == "closed_form" and dense is None:
         raise ValueError("The closed form needs an encoder of one sigmoid Dense layer.")
-    x = tf.convert_to_tensor(x, tf.float32)
+    x = tf.cast(x, tf.float32)
     if dense is not None and method != "exact":
-        h = encoder(x)
-        col_norms = ops.sum(ops.square(dense.kernel), axis=0)
+        h = ops.cast(encoder(x), "float32")
+        col_norms = ops.sum(ops.square(ops.cast(dense.kernel, "float32")), axis=0)
         return ops.sum(ops.square(h * (1.0 - h)) * col_norms, axis=-1)
     with tf.GradientTape(watch_accessed_variables=False) as tape:
         tape.watch(x)
-        h = encoder(x)
+        h = ops.cast(encoder(x), "float32")
     jac = tape.batch_jacobian(h, x)
     return ops.sum(ops.reshape(ops.square(jac), (ops.shape(jac)[0], -1)), axis=-1)
 
@@ -134,9 +134,8 @@ class _ContractionPenalty(Autoencoder):
         raise NotImplementedError
 
     def compute_losses(self, x, y=None, training=False):
-        x = ops.cast(x, self.compute_dtype)
         terms = super().compute_losses(x, y, training)
-        penalty = self.penalty(x, training)
+        penalty = ops.cast(self.penalty(x, training), "float32")
         terms["loss"] = terms["loss"] + self.contraction * penalty
         terms["contraction"] = penalty
         return terms

@@ -16,7 +16,7 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from . import networks
-from .base import GenerativeModel
+from .base import GenerativeModel, as_float32
 
 tfd = tfp.distributions
 
@@ -261,13 +261,18 @@ class VAE(GenerativeModel):
 
     def posterior(self, x, labels=None, training=False):
         """q(z|x): a diagonal `tfd.MultivariateNormalDiag`, batch shape `[B]`."""
-        params = self.encoder(self._with_labels(x, labels), training=training)
+        # Distributions and losses in float32 whatever the compute dtype.
+        params = as_float32(
+            self.encoder(self._with_labels(x, labels), training=training)
+        )
         loc, raw = params[:, : self.latent_dim], params[:, self.latent_dim :]
         return tfd.MultivariateNormalDiag(loc, tf.math.softplus(raw) + 1e-4)
 
     def likelihood_of(self, z, labels=None, training=False):
         """p(x|z): a `tfd.Independent` over pixels, batch shape `[B]`."""
-        params = self.decoder(self._with_labels(z, labels), training=training)
+        params = as_float32(
+            self.decoder(self._with_labels(z, labels), training=training)
+        )
         if self.likelihood == "bernoulli":
             base = tfd.Bernoulli(logits=params, dtype=params.dtype)
         elif self.likelihood == "continuous_bernoulli":
@@ -306,7 +311,7 @@ class VAE(GenerativeModel):
     # -- training --------------------------------------------------------------
 
     def compute_losses(self, x, y=None, training=False):
-        x = ops.cast(x, self.compute_dtype)
+        x = as_float32(x)
         labels = y if self.takes_labels else None
         q = self.posterior(x, labels, training=training)
         z = q.sample(seed=self._draw_seed())
@@ -339,7 +344,7 @@ class VAE(GenerativeModel):
         return self.posterior(self.validate_inputs(x, "encode"))
 
     def _check_codes(self, z, where):
-        z = tf.convert_to_tensor(z, self.compute_dtype)
+        z = tf.cast(tf.convert_to_tensor(z), "float32")
         if z.shape.rank != 2 or z.shape[-1] != self.latent_dim:
             raise ValueError(
                 f"{type(self).__name__}.{where} expected codes of shape (batch, "

@@ -90,7 +90,7 @@ class InputChecks:
             where: The verb being validated, for the message.
 
         Returns:
-            `x` as a tensor of the model's compute dtype.
+            `x` as a float32 tensor.
 
         Raises:
             ValueError: Wrong rank or shape, NaN, or values outside `input_range`.
@@ -104,7 +104,8 @@ class InputChecks:
         self._check_shape(np.shape(x), where)
         if tf.executing_eagerly():
             self._check_values(x, where)
-        return tf.convert_to_tensor(x, dtype=self.compute_dtype)
+        # float32 in: the networks cast to their compute dtype, losses stay float32.
+        return tf.cast(tf.convert_to_tensor(x), "float32")
 
     def _batch_checks(self, batch, where):
         """In-graph checks of one `(x, y, ...)` batch: tf.debugging assertions whose
