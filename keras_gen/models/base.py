@@ -152,8 +152,6 @@ class Model(InputChecks, keras.Model):
     def _build_optimizers(self):
         # Each named optimizer's slots exist before fit or loading, so a saved model
         # restores every optimizer's state.
-        if self.optimizer_names == ("optimizer",):
-            return
         with self.distribute_strategy.scope():
             for name in self.optimizer_names:
                 opt = getattr(self, name, None)
