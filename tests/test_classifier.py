@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gen import Classifier, metrics, zoo
-from keras_gen.cli import evaluate_preset
+from keras_gen import Classifier, evaluation, features, zoo
+from keras_gen.evaluation import evaluate_preset
 
 
 def _small(**kwargs):
@@ -45,12 +45,12 @@ def test_losses_are_per_example_cross_entropy_and_hits():
 @pytest.mark.parametrize(
     "labels, message",
     [
-        (None, "got y=None"),
-        (np.full(8, 10), r"\[0, 10\), got 10"),
-        (np.full(8, -1), r"\[0, 10\), got -1"),
-        (np.full(8, 1.5), r"\[0, 10\), got 1.5"),
+        (None, r"needs class labels: integers in \[0, 10\).*got none"),
+        (np.full(8, 10), r"\[0, 10\), got labels in \[10, 10\]"),
+        (np.full(8, -1), r"\[0, 10\), got labels in \[-1, -1\]"),
+        (np.full(8, 1.5), "expected integer class labels, got dtype float64"),
         (np.zeros((8, 1), "int64"), r"shape \(batch,\).*got shape \([48], 1\)"),
-        (np.zeros(5, "int64"), "one label per image"),
+        (np.zeros(5, "int64"), r"one label per example \(8\), got 5"),
     ],
 )
 def test_bad_labels_are_refused_before_any_weight_changes(labels, message):
@@ -71,12 +71,12 @@ def test_dataset_without_labels_is_refused():
     model = _small()
     model.compile(keras.optimizers.Adam(1e-3))
     ds = tf.data.Dataset.from_tensor_slices(_rand()).batch(4)
-    with pytest.raises(ValueError, match=r"dataset of \(x, y\) batches"):
+    with pytest.raises(ValueError, match=r"\(fit on \(x, y\) batches\), got none"):
         model.fit(ds, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="expected labels y"):
         model.compute_losses(_rand(), None)
     with pytest.raises(ValueError, match=r"expected \(x, y\) batches"):
-        model.evaluate_metrics(ds)
+        evaluation.evaluate(model, ds)
 
 
 def test_images_outside_unit_range_are_refused():
@@ -84,11 +84,11 @@ def test_images_outside_unit_range_are_refused():
         _small().features(_rand() * 2 - 1)
 
 
-def test_evaluate_metrics_averages_per_example_terms():
+def test_evaluation_averages_per_example_terms():
     model = _small()
     x, y = _rand(10), np.arange(10) % 10
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
-    result = model.evaluate_metrics(ds)
+    result = evaluation.evaluate(model, ds)
     terms = model.compute_losses(x, y)
     assert result["examples"] == 10
     assert result["loss"] == pytest.approx(float(np.mean(terms["loss"])), rel=1e-5)
@@ -133,20 +133,20 @@ def test_shipped_classifier_reproduces_its_card_accuracy(mnist):
 
 def test_shipped_reference_statistics_match_the_test_images(mnist_test_arrays):
     x, y = mnist_test_arrays
-    mu, sigma = metrics.reference_statistics("mnist_test")
-    clf = metrics.load_classifier()
+    mu, sigma = features.reference_statistics("mnist_test")
+    clf = features.load_classifier()
     assert mu.shape == (clf.feature_dim,)
     assert sigma.shape == (clf.feature_dim, clf.feature_dim)
     # The shipped statistics are those of these weights on all 10,000 test images.
-    features = np.asarray(clf.features(x), np.float64)
-    np.testing.assert_allclose(features.mean(0), mu, atol=1e-4)
-    np.testing.assert_allclose(np.cov(features, rowvar=False), sigma, atol=1e-4)
-    real = metrics.frechet_distance(x[:2000])
-    noise = metrics.frechet_distance(_rand(2000))
+    feats = np.asarray(clf.features(x), np.float64)
+    np.testing.assert_allclose(feats.mean(0), mu, atol=1e-4)
+    np.testing.assert_allclose(np.cov(feats, rowvar=False), sigma, atol=1e-4)
+    real = features.frechet_distance(x[:2000])
+    noise = features.frechet_distance(_rand(2000))
     assert real < 0.05 * noise
-    score, _ = metrics.inception_score(x[:2000])
+    score, _ = features.inception_score(x[:2000])
     assert 9.0 < score <= 10.0
-    fractions = metrics.class_fractions(x[:2000])
+    fractions = features.class_fractions(x[:2000])
     np.testing.assert_allclose(fractions, np.bincount(y[:2000]) / 2000, atol=0.005)
 
 
