@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gen import GAN, WGANGP, ConditionalGAN, toy
+from keras_gen import GAN, WGANGP, ConditionalGAN, evaluation, toy
 from keras_gen.models import networks
 
 
@@ -272,11 +272,11 @@ def test_parzen_evaluation_picks_sigma_on_validation_and_is_repeatable():
     gan = _small_gan()
     test = tf.data.Dataset.from_tensor_slices(_images(40, seed=1)).batch(20)
     val = tf.data.Dataset.from_tensor_slices(_images(30, seed=2)).batch(10)
-    first = gan.evaluate_metrics(test, validation=val, n=200)
-    again = gan.evaluate_metrics(test, validation=val, n=200)
+    first = evaluation.evaluate(gan, test, validation=val, n=200)
+    again = evaluation.evaluate(gan, test, validation=val, n=200)
     assert first == again  # fixed noise: the same samples every time
     assert first["examples"] == 40
     assert first["parzen_sigma"] in np.logspace(-1, 0, 10).astype(float)
     assert np.isfinite(first["parzen_log_likelihood"])
     with pytest.raises(ValueError, match="needs a validation split"):
-        gan.evaluate_metrics(test, n=200)
+        evaluation.evaluate(gan, test, n=200)
