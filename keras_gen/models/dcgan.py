@@ -61,12 +61,15 @@ class DCGAN(GAN):
             kernel_size=self.kernel_size,
         )
 
+    # The default discriminator's options (a WGAN critic has no batch norm).
+    discriminator_options = {"batch_norm": True}
+
     def _default_discriminator(self):
         return networks.conv_discriminator(
             self.data_shape,
             self.discriminator_filters,
             kernel_size=self.kernel_size,
-            batch_norm=True,
+            **self.discriminator_options,
         )
 
     def _architecture_config(self):

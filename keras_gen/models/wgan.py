@@ -4,7 +4,6 @@ import keras
 from keras import ops
 
 from .. import losses
-from . import networks
 from .dcgan import DCGAN
 
 
@@ -60,14 +59,7 @@ class WGANGP(DCGAN):
     def n_critic(self):
         return self.d_steps
 
-    def _default_discriminator(self):
-        return networks.conv_discriminator(
-            self.data_shape,
-            self.discriminator_filters,
-            kernel_size=self.kernel_size,
-            batch_norm=False,
-            name="critic",
-        )
+    discriminator_options = {"batch_norm": False, "name": "critic"}
 
     def _d_loss(self, real, fake, labels):
         real_scores = self._discriminate(real, labels, training=True)
