@@ -10,6 +10,7 @@ model class.
 """
 
 import hashlib
+import math
 import json
 import shutil
 import tempfile
@@ -150,8 +151,15 @@ def save_preset(model, path, metadata=None):
         "class": type(model).__name__,
         "sha256": sha256(weights),
         "weights_bytes": weights.stat().st_size,
-        "params": model.count_params(),
+        # Trainable parameters, as the cards have always counted them (Keras'
+        # count_params also counts batch-norm statistics, averages, seeds).
+        "params": trainable_params(model),
         "keras_version": keras.__version__,
     }
     (path / METADATA_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return meta
+
+
+def trainable_params(model):
+    """The number of trainable parameters of a model."""
+    return int(sum(math.prod(v.shape) for v in model.trainable_variables))

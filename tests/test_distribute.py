@@ -12,7 +12,7 @@ STEPS, GLOBAL_BATCH = 3, 32
 
 def _train(strategy, initial_weights, x):
     with strategy.scope():
-        model = Autoencoder(hidden_units=(64,), code_dim=8, seed=1)
+        model = Autoencoder(hidden_units=(64,), latent_dim=8, seed=1)
         model.set_weights(initial_weights)
         # Plain SGD: its update is linear in the gradient, so a wrongly scaled loss
         # changes the weights (Adam would hide a constant factor).
@@ -23,7 +23,7 @@ def _train(strategy, initial_weights, x):
 
 
 def _compare(x, strategy):
-    reference = Autoencoder(hidden_units=(64,), code_dim=8, seed=1).get_weights()
+    reference = Autoencoder(hidden_units=(64,), latent_dim=8, seed=1).get_weights()
     single = _train(tf.distribute.get_strategy(), reference, x)
     mirrored = _train(strategy, reference, x)
     moved = max(np.abs(s - r).max() for s, r in zip(single, reference, strict=True))
@@ -66,3 +66,27 @@ def test_average_loss_divides_by_global_batch(two_replicas):
 def test_average_loss_rejects_non_vectors():
     with pytest.raises(ValueError, match="rank 1"):
         distribute.average_loss(tf.zeros((2, 3)))
+
+
+def test_replicas_would_draw_alike_without_the_fold_in(two_replicas, monkeypatch):
+    # What the harness's noise check guards against: a plain SeedGenerator hands
+    # every replica the same seed.
+    from keras_gen.models import base
+
+    monkeypatch.setattr(
+        base.ReplicaSeedGenerator, "next", keras.random.SeedGenerator.next
+    )
+    with two_replicas.scope():
+        generator = base.ReplicaSeedGenerator(0)
+    values = two_replicas.experimental_local_results(
+        two_replicas.run(lambda: keras.random.normal((8,), seed=generator))
+    )
+    np.testing.assert_array_equal(values[0], values[1])
+
+
+def test_one_replica_draws_what_a_plain_seed_generator_draws():
+    from keras_gen.models import base
+
+    ours = keras.random.normal((8,), seed=base.ReplicaSeedGenerator(3))
+    plain = keras.random.normal((8,), seed=keras.random.SeedGenerator(3))
+    np.testing.assert_array_equal(ours, plain)
