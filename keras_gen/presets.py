@@ -10,8 +10,8 @@ model class.
 """
 
 import hashlib
-import math
 import json
+import math
 import shutil
 import tempfile
 from pathlib import Path
