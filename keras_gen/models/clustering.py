@@ -1,60 +1,67 @@
 """Deep clustering: an autoencoder plus a k-means objective on its codes (DCN)."""
 
+import warnings
+
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
+from scipy.cluster import vq
 
 from ..layers import random_shift_rotate
 from .autoencoder import Autoencoder
 
 
 def kmeans(points, k, n_init=10, iterations=100, seed=0, init=None):
-    """Lloyd's k-means with k-means++ seeding; the best of `n_init` runs.
+    """Lloyd's k-means with k-means++ seeding (scipy's `kmeans2`); the best of
+    `n_init` runs.
+
+    A run takes exactly `iterations` Lloyd steps (scipy has no convergence test;
+    a converged run no longer moves); an empty cluster keeps its centroid.
 
     Args:
         points: `[N, D]` array.
         k: Number of clusters.
         n_init: Restarts; the run with the lowest inertia wins.
-        iterations: Maximum Lloyd iterations per run.
+        iterations: Lloyd iterations per run.
         seed: Seed of the seeding.
         init: Optional `[k, D]` centroids to start one more run from.
 
     Returns:
-        `(centroids [k, D], assignments [N])`.
+        `(centroids [k, D], assignments [N])`, the assignments those of the last
+        Lloyd step (to the centroids before their last move).
     """
+    # Against the hand-written Lloyd loop this replaced (k-means++, early stop),
+    # on dcn_mnist's codes of train[:10000], K=10, seeds 0-2, 10 restarts: the
+    # same inertia (79210.966, 79869.139, 79210.966) and the same centroids (max
+    # difference 0.0), also from the shipped centroids as warm start plus 10
+    # restarts and for DCN's one-step update (79213.014); 2.2x slower (10.6 s
+    # against 4.9 s, median of 3, loaded 2-core CPU): scipy always runs 100
+    # iterations where the old loop stopped after 15-38.
     points = np.asarray(points, np.float64)
+    if not np.all(np.isfinite(points)):
+        raise ValueError("kmeans got NaN or infinite points.")
     rng = np.random.default_rng(seed)
-    sq = (points**2).sum(1)
-
-    def lloyd(centroids):
-        for _ in range(iterations):
-            dist = sq[:, None] - 2 * points @ centroids.T + (centroids**2).sum(1)
-            assign = dist.argmin(1)
-            new = np.array(
-                [
-                    points[assign == j].mean(0) if np.any(assign == j) else centroids[j]
-                    for j in range(k)
-                ]
+    # Checked once above, not in each of scipy's iterations.
+    options = dict(check_finite=False)
+    runs = []
+    with warnings.catch_warnings():
+        # An empty cluster keeps its centroid, as DCN's update does; not news.
+        warnings.filterwarnings("ignore", "One of the clusters is empty")
+        for _ in range(n_init):
+            runs.append(
+                vq.kmeans2(points, k, iterations, minit="++", seed=rng, **options)
             )
-            if np.allclose(new, centroids):
-                break
-            centroids = new
-        return dist[np.arange(len(points)), assign].sum(), centroids, assign
+        if init is not None:
+            start = np.asarray(init, np.float64)
+            runs.append(
+                vq.kmeans2(points, start, iterations, minit="matrix", **options)
+            )
 
-    def seeding():
-        centroids = [points[rng.integers(len(points))]]
-        closest = ((points - centroids[0]) ** 2).sum(1)
-        for _ in range(1, k):
-            centroids.append(points[rng.choice(len(points), p=closest / closest.sum())])
-            closest = np.minimum(closest, ((points - centroids[-1]) ** 2).sum(1))
-        return np.array(centroids)
+    def inertia(run):
+        return float(np.sum(vq.vq(points, run[0], check_finite=False)[1] ** 2))
 
-    starts = [seeding() for _ in range(n_init)]
-    if init is not None:
-        starts.append(np.asarray(init, np.float64))
-    best = min((lloyd(c) for c in starts), key=lambda run: run[0])
-    return best[1], best[2]
+    return min(runs, key=inertia)
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
