@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
+from scipy import special
 
 from ..layers import random_shift_rotate
 from .base import Model
@@ -261,9 +262,7 @@ class Classifier(Model):
     def predict_proba(self, x, batch_size=500):
         """Class probabilities `[N, num_classes]` (numpy, rows sum to 1)."""
         logits = self._batched(x, 1, "predict_proba", batch_size).astype(np.float64)
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        return p / p.sum(axis=1, keepdims=True)
+        return special.softmax(logits, axis=1)
 
     def predict_classes(self, x, batch_size=500):
         """Most probable class per image, `[N]` int64."""
