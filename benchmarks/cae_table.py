@@ -55,7 +55,7 @@ from keras import ops
 from keras_gen import Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, data
 from keras_gen.models.regularized_ae import jacobian_sq_norm
 
-ONE_LAYER = dict(hidden_units=(), code_dim=1000, code_activation="sigmoid", seed=0)
+ONE_LAYER = dict(hidden_units=(), latent_dim=1000, code_activation="sigmoid", seed=0)
 # Test error % in Rifai et al. 2011, Table 1.
 PAPER_ERROR = {
     "AE": 1.78,
@@ -106,7 +106,7 @@ def tied_networks(seed):
     """The paper's network: h = sigmoid(W x + b), logits = W^T h + c."""
     encoder = Autoencoder(**(ONE_LAYER | dict(seed=seed))).encoder
     dense = next(x for x in encoder.layers if isinstance(x, keras.layers.Dense))
-    codes = keras.Input((ONE_LAYER["code_dim"],))
+    codes = keras.Input((ONE_LAYER["latent_dim"],))
     flat = TiedDecoder(dense)(codes)
     decoder = keras.Model(codes, keras.layers.Reshape((28, 28, 1))(flat))
     return dict(encoder=encoder, decoder=decoder)

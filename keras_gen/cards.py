@@ -83,10 +83,7 @@ def write_figures(model, folder, x, y, test_arrays, recipe=None):
     folder = Path(folder)
     save_figure(folder / "samples.png", panels(model, x, y, recipe), ncols=4)
     kind = _encodes(type(model), recipe)
-    if kind == "reconstruction":
-        code_size = model.code_dim  # an autoencoder's code; a VAE's latent_dim
-    else:
-        code_size = model.latent_dim if kind else None
+    code_size = model.latent_dim if kind else None
     if code_size == 2:
         latent_figure(model, folder / "latent.png", *test_arrays(), recipe)
     if kind == "likelihood" and model.latent_dim == 2:

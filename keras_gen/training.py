@@ -191,7 +191,7 @@ def quickstart(out_dir="outputs/quickstart", epochs=2, data_dir=None):
     data.prepare("mnist", data_dir=data_dir)
     train = data.load("mnist", "train", 128, data_dir=data_dir, supervised=False)
     test = data.load("mnist", "test", 500, data_dir=data_dir, supervised=False)
-    model = Autoencoder(code_dim=16, hidden_units=(256,), seed=0)
+    model = Autoencoder(latent_dim=16, hidden_units=(256,), seed=0)
     model.compile(keras.optimizers.Adam(1e-3), steps_per_execution=50)
     start = time.perf_counter()
     model.fit(train, epochs=epochs, verbose=2)

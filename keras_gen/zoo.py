@@ -165,10 +165,16 @@ def create_model(name, pretrained=False, **overrides):
     Args:
         name: A name from `list_models()`.
         pretrained: Load the preset's weights (verified by sha256).
-        **overrides: Constructor arguments that replace the preset's.
+        **overrides: Constructor arguments that replace the preset's. With
+            `pretrained=True` they may not change the architecture (an argument
+            in `model_class.architecture_arguments()`, or a sub-network), since
+            the weights belong to the preset's.
 
     Returns:
         The model (not compiled).
+
+    Raises:
+        ValueError: A pretrained model with an override of its architecture.
 
     Example:
         >>> model = keras_gen.zoo.create_model("ae_mnist", pretrained=True)
@@ -177,6 +183,18 @@ def create_model(name, pretrained=False, **overrides):
     if not pretrained:
         return preset.model_class(
             **_resolve_preset_args(preset, preset.config | overrides)
+        )
+    cls = preset.model_class
+    architecture = set(getattr(cls, "architecture_arguments", tuple)())
+    architecture |= set(getattr(cls, "sub_models", ()))
+    fixed = sorted(key for key in overrides if key in architecture)
+    if fixed:
+        raise ValueError(
+            f"create_model({name!r}, pretrained=True) cannot override "
+            f"{', '.join(fixed)}: the pretrained weights of {name!r} belong to the "
+            "preset's architecture. To change the architecture, create the model "
+            f"without pretrained=True (create_model({name!r}, "
+            f"{', '.join(f'{k}=...' for k in fixed)})) and train it."
         )
     path = preset_dir(name)
     if path is None:

@@ -14,7 +14,7 @@ def _rand(n=8, seed=0):
 
 
 def test_bernoulli_loss_is_summed_binary_cross_entropy():
-    model = Autoencoder(hidden_units=(16,), code_dim=4, seed=0)
+    model = Autoencoder(hidden_units=(16,), latent_dim=4, seed=0)
     x = _rand()
     terms = model.compute_losses(x)
     p = np.clip(model(x).numpy().astype(np.float64), 1e-12, 1 - 1e-12)
@@ -26,7 +26,7 @@ def test_bernoulli_loss_is_summed_binary_cross_entropy():
 
 
 def test_gaussian_loss_is_half_squared_error_and_accepts_any_range():
-    model = Autoencoder(hidden_units=(16,), code_dim=4, likelihood="gaussian")
+    model = Autoencoder(hidden_units=(16,), latent_dim=4, likelihood="gaussian")
     x = _rand() * 10 - 5
     recon = model(x).numpy()
     expected = 0.5 * ((recon - x) ** 2).sum(axis=(1, 2, 3))
@@ -38,7 +38,7 @@ def test_training_on_real_mnist_beats_the_mean_image(mnist, mnist_test_arrays):
     from keras_gen import data
 
     train = data.load("mnist", "train[:6000]", 100, data_dir=mnist, supervised=False)
-    model = Autoencoder(code_dim=16, hidden_units=(256,), seed=0)
+    model = Autoencoder(latent_dim=16, hidden_units=(256,), seed=0)
     model.compile(keras.optimizers.Adam(2e-3), steps_per_execution=20)
     history = model.fit(train, epochs=3, verbose=0)
     losses = history.history["loss"]
@@ -55,7 +55,7 @@ def test_training_on_real_mnist_beats_the_mean_image(mnist, mnist_test_arrays):
 
 
 def test_conv_network_trains():
-    model = Autoencoder(network="conv", filters=(8, 16), code_dim=4, seed=0)
+    model = Autoencoder(network="conv", filters=(8, 16), latent_dim=4, seed=0)
     assert model.encoder.layers[1].__class__.__name__ == "Conv2D"
     model.compile(keras.optimizers.Adam(1e-3))
     history = model.fit(_rand(32), epochs=2, batch_size=16, verbose=0)
@@ -63,7 +63,7 @@ def test_conv_network_trains():
 
 
 def test_fit_code_distribution_and_sample():
-    model = Autoencoder(hidden_units=(16,), code_dim=3, seed=0)
+    model = Autoencoder(hidden_units=(16,), latent_dim=3, seed=0)
     x = _rand(200)
     mean, cov = model.fit_code_distribution(x)
     codes = model.encode(x).numpy()
@@ -85,7 +85,7 @@ def test_fit_code_distribution_and_sample():
     ],
 )
 def test_bad_values_are_refused_before_any_weight_changes(bad, message):
-    model = Autoencoder(hidden_units=(16,), code_dim=4)
+    model = Autoencoder(hidden_units=(16,), latent_dim=4)
     model.compile(keras.optimizers.Adam(1e-3))
     before = [w.copy() for w in model.get_weights()]
     x = bad(_rand(16))
@@ -103,7 +103,7 @@ def test_constructor_and_verb_errors():
         Autoencoder(likelihood="poisson")
     with pytest.raises(ValueError, match="network must be one of"):
         Autoencoder(network="rnn")
-    model = Autoencoder(hidden_units=(16,), code_dim=4)
+    model = Autoencoder(hidden_units=(16,), latent_dim=4)
     with pytest.raises(
         ValueError, match="codes of shape \\(batch, 4\\), got \\(2, 5\\)"
     ):
@@ -114,7 +114,7 @@ def test_constructor_and_verb_errors():
         model.sample(2, labels=[1, 2])
     with pytest.raises(ValueError, match="encoder must map"):
         Autoencoder(
-            code_dim=4,
+            latent_dim=4,
             encoder=keras.Sequential(
                 [
                     keras.Input((28, 28, 1)),

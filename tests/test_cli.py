@@ -98,7 +98,7 @@ def test_train_writes_a_complete_preset_folder(mnist, tmp_path):
         data_dir=mnist,
         verbose=0,
         hidden_units=(32,),
-        code_dim=8,
+        latent_dim=8,
     )
     names = {p.name for p in out.iterdir()}
     assert {

@@ -56,7 +56,7 @@ def test_kmeans_restarts_leave_a_poor_warm_start():
 
 
 def test_dcn_centroid_update_with_restarts_never_raises_the_objective():
-    model = DeepClustering(hidden_units=(16,), code_dim=2, num_clusters=3, seed=0)
+    model = DeepClustering(hidden_units=(16,), latent_dim=2, num_clusters=3, seed=0)
     x = np.random.default_rng(0).uniform(0, 1, (300, 28, 28, 1)).astype("float32")
     codes = model._all_codes(x)
     poor = np.repeat(codes.mean(0, keepdims=True), 3, 0) + [[0, 0], [1e-3, 0], [9, 9]]
@@ -75,7 +75,11 @@ def test_dcn_alternation_tightens_clusters_on_mnist(mnist, mnist_test_arrays):
 
     train = data.load("mnist", "train[:5000]", 100, data_dir=mnist)
     model = DeepClustering(
-        hidden_units=(256,), code_dim=10, num_clusters=10, clustering_weight=1.0, seed=0
+        hidden_units=(256,),
+        latent_dim=10,
+        num_clusters=10,
+        clustering_weight=1.0,
+        seed=0,
     )
     model.compile(keras.optimizers.Adam(1e-3))
     model.fit_clusters(train, pretrain_epochs=3, rounds=0)
@@ -111,7 +115,7 @@ def test_dcn_arguments_are_checked():
 
 def test_dcn_augmentation_applies_only_in_training():
     model = DeepClustering(
-        hidden_units=(16,), code_dim=4, num_clusters=3, augment_shift=3, seed=0
+        hidden_units=(16,), latent_dim=4, num_clusters=3, augment_shift=3, seed=0
     )
     x = np.random.default_rng(0).uniform(0, 1, (8, 28, 28, 1)).astype("float32")
     evaluation = model.compute_losses(x, training=False)["bce"]

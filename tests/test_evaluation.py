@@ -74,7 +74,7 @@ def test_a_model_that_takes_labels_refuses_unlabelled_batches():
 
 
 def test_reconstruction_of_an_autoencoder_ignores_labels():
-    model = Autoencoder(hidden_units=(16,), code_dim=4, seed=0)
+    model = Autoencoder(hidden_units=(16,), latent_dim=4, seed=0)
     with_labels = evaluation.evaluate(model, _labelled())
     without = evaluation.evaluate(model, _labelled().map(lambda x, y: x))
     assert with_labels == pytest.approx(without)
@@ -83,7 +83,7 @@ def test_reconstruction_of_an_autoencoder_ignores_labels():
 
 
 def test_deprecated_evaluate_metrics_of_an_autoencoder_still_answers():
-    model = DeepClustering(hidden_units=(16,), code_dim=3, num_clusters=3, seed=0)
+    model = DeepClustering(hidden_units=(16,), latent_dim=3, num_clusters=3, seed=0)
     with pytest.warns(DeprecationWarning, match="keras_gen.evaluation.evaluate"):
         old = model.evaluate_metrics(_labelled())
     assert old == evaluation.evaluate(model, _labelled())
@@ -91,7 +91,7 @@ def test_deprecated_evaluate_metrics_of_an_autoencoder_still_answers():
 
 
 def test_clusters_need_labels_to_score_against():
-    model = DeepClustering(hidden_units=(16,), code_dim=3, num_clusters=3, seed=0)
+    model = DeepClustering(hidden_units=(16,), latent_dim=3, num_clusters=3, seed=0)
     scores = evaluation.clusters(model, _labelled())
     assert set(scores) == {"accuracy", "nmi", "ari"}
     assert 0 <= scores["accuracy"] <= 1

@@ -15,7 +15,7 @@ from keras_gen import (
 )
 from keras_gen.models.regularized_ae import jacobian_sq_norm
 
-SMALL = dict(hidden_units=(16,), code_dim=4, seed=0)
+SMALL = dict(hidden_units=(16,), latent_dim=4, seed=0)
 
 
 def _rand(n=8, seed=0):
@@ -82,7 +82,7 @@ def test_dae_rejects_bad_arguments(kwargs, message):
 
 def test_closed_form_jacobian_matches_autodiff():
     model = ContractiveAutoencoder(
-        hidden_units=(), code_dim=12, code_activation="sigmoid", seed=0
+        hidden_units=(), latent_dim=12, code_activation="sigmoid", seed=0
     )
     x = _rand(5)
     closed = jacobian_sq_norm(model.encoder, x, "closed_form").numpy()
@@ -94,7 +94,7 @@ def test_closed_form_jacobian_matches_autodiff():
 
 def test_exact_jacobian_of_a_deep_encoder_matches_finite_differences():
     model = ContractiveAutoencoder(
-        hidden_units=(8,), code_dim=3, activation="tanh", seed=0, jacobian="exact"
+        hidden_units=(8,), latent_dim=3, activation="tanh", seed=0, jacobian="exact"
     )
     x = _rand(1).astype(np.float64)
     eps = 1e-3
@@ -120,7 +120,7 @@ def test_contraction_penalty_lowers_the_jacobian_norm(mnist, mnist_test_arrays):
     for lam in (0.0, 1000.0):
         model = ContractiveAutoencoder(
             hidden_units=(),
-            code_dim=64,
+            latent_dim=64,
             code_activation="sigmoid",
             contraction=lam,
             seed=0,
@@ -148,7 +148,7 @@ def test_contractive_arguments_are_checked():
 def test_stochastic_penalty_approaches_the_jacobian_norm_for_small_sigma():
     model = StochasticContractiveAutoencoder(
         hidden_units=(),
-        code_dim=10,
+        latent_dim=10,
         code_activation="sigmoid",
         sigma=1e-3,
         num_samples=4000,
@@ -166,7 +166,7 @@ def test_linear_autoencoder_spans_the_pca_subspace(mnist):
     x, _ = data.load_numpy("mnist", "train[:20000]", data_dir=mnist)
     x = x.astype("float32") / 255.0
     k = 16
-    model = Autoencoder(hidden_units=(), code_dim=k, likelihood="gaussian", seed=0)
+    model = Autoencoder(hidden_units=(), latent_dim=k, likelihood="gaussian", seed=0)
     model.compile(keras.optimizers.Adam(3e-3), steps_per_execution=50)
     ds = tf.data.Dataset.from_tensor_slices(x).shuffle(20000, seed=0).batch(256)
     model.fit(ds.cache(), epochs=25, verbose=0)

@@ -14,7 +14,7 @@ def test_layerwise_pretraining_sets_every_layer_and_helps(mnist, mnist_test_arra
     x = x.astype("float32") / 255.0
     config = dict(
         hidden_units=(128,),
-        code_dim=32,
+        latent_dim=32,
         activation="sigmoid",
         code_activation="sigmoid",
         seed=0,
@@ -41,7 +41,7 @@ def test_classifier_starts_from_the_encoder_and_fine_tunes(mnist, mnist_test_arr
 
     x, y = data.load_numpy("mnist", "train[:4000]", data_dir=mnist)
     x = x.astype("float32") / 255.0
-    model = StackedAutoencoder(hidden_units=(128,), code_dim=64, seed=0)
+    model = StackedAutoencoder(hidden_units=(128,), latent_dim=64, seed=0)
     model.pretrain_layerwise(x, epochs=2)
     clf = model.to_classifier(10)
     np.testing.assert_allclose(clf.layers[1](x[:4]), model.encode(x[:4]), rtol=1e-6)
@@ -62,4 +62,4 @@ def test_stacked_rejects_conv_and_bad_classes():
     with pytest.raises(ValueError, match="network must be 'mlp'"):
         StackedAutoencoder(network="conv")
     with pytest.raises(ValueError, match="num_classes must be an integer >= 2"):
-        StackedAutoencoder(hidden_units=(8,), code_dim=2).to_classifier(1)
+        StackedAutoencoder(hidden_units=(8,), latent_dim=2).to_classifier(1)

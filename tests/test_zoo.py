@@ -18,7 +18,7 @@ def tmp_zoo(tmp_path, monkeypatch):
 
 
 def _trained_small(seed=3):
-    model = zoo.create_model("ae_mnist", hidden_units=(32,), code_dim=8, seed=seed)
+    model = zoo.create_model("ae_mnist", hidden_units=(32,), latent_dim=8, seed=seed)
     x = np.random.default_rng(seed).uniform(0, 1, (64, 28, 28, 1)).astype("float32")
     model.compile(keras.optimizers.Adam(1e-3))
     model.fit(x, epochs=1, batch_size=32, verbose=0)
@@ -48,7 +48,7 @@ def test_list_models_filters_by_pattern_and_weights(tmp_zoo):
 
 
 def test_create_model_applies_overrides():
-    model = zoo.create_model("ae_mnist", code_dim=5)
+    model = zoo.create_model("ae_mnist", latent_dim=5)
     assert isinstance(model, Autoencoder)
     assert model.encoder.output_shape == (None, 5)
 

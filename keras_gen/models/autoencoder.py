@@ -33,20 +33,24 @@ class Autoencoder(GenerativeModel):
 
     Args:
         input_shape: Shape of one example, e.g. `(28, 28, 1)`.
-        code_dim: Size of the code h.
+        latent_dim: Size of the code h (`code_dim` is its deprecated alias).
         hidden_units: Encoder hidden widths (`"mlp"`); the decoder mirrors them.
         filters: Convolution filters of the encoder (`"conv"`); mirrored in decoder.
         network: `"mlp"` or `"conv"`, used when `encoder`/`decoder` are not given.
         activation: Hidden activation.
         code_activation: Activation of the code layer (`None` is linear).
         likelihood: `"bernoulli"` or `"gaussian"`.
-        encoder: Optional `keras.Model` from inputs to `[B, code_dim]`.
-        decoder: Optional `keras.Model` from `[B, code_dim]` to inputs' shape.
+        encoder: Optional `keras.Model` from inputs to `[B, latent_dim]`; the
+            config then holds it serialized instead of the arguments that shape
+            the default encoder (`network_arguments`).
+        decoder: Optional `keras.Model` from `[B, latent_dim]` to inputs' shape.
+        anomaly_threshold: Score above which `is_anomaly` flags an input (set by
+            `fit_threshold`).
         seed: Seed of the model's random stream.
         **kwargs: Passed to `keras.Model`.
 
     Example:
-        >>> ae = keras_gen.Autoencoder(code_dim=32)
+        >>> ae = keras_gen.Autoencoder(latent_dim=32)
         >>> ae.compile(keras.optimizers.Adam(1e-3))
         >>> ae.fit(keras_gen.data.load("mnist", "train"), epochs=10)
         >>> ae.reconstruct(x_test[:8]).shape
@@ -58,13 +62,23 @@ class Autoencoder(GenerativeModel):
     """
 
     sub_models = ("encoder", "decoder")
+    network_arguments = {
+        "encoder": (
+            "hidden_units",
+            "filters",
+            "network",
+            "activation",
+            "code_activation",
+        ),
+        "decoder": ("hidden_units", "filters", "network", "activation"),
+    }
     # Measured on its reconstruction terms (see keras_gen.evaluation).
     evaluations = ("reconstruction",)
 
     def __init__(
         self,
         input_shape=(28, 28, 1),
-        code_dim=32,
+        latent_dim=32,
         hidden_units=(512, 256),
         filters=(32, 64),
         network="mlp",
@@ -75,8 +89,11 @@ class Autoencoder(GenerativeModel):
         decoder=None,
         anomaly_threshold=None,
         seed=None,
+        code_dim=None,
         **kwargs,
     ):
+        if code_dim is not None:
+            latent_dim = _deprecated_code_dim(code_dim)
         if likelihood not in LIKELIHOODS:
             raise ValueError(
                 f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}."
@@ -89,7 +106,7 @@ class Autoencoder(GenerativeModel):
             seed=seed,
             **kwargs,
         )
-        self.code_dim = int(code_dim)
+        self.latent_dim = int(latent_dim)
         self.hidden_units = tuple(hidden_units)
         self.filters = tuple(filters)
         self.network = network
@@ -99,40 +116,19 @@ class Autoencoder(GenerativeModel):
         self.anomaly_threshold = (
             None if anomaly_threshold is None else float(anomaly_threshold)
         )
-        if encoder is None:
-            if network == "mlp":
-                encoder = networks.mlp_encoder(
-                    input_shape, code_dim, hidden_units, activation, code_activation
-                )
-            else:
-                encoder = networks.conv_encoder(
-                    input_shape,
-                    code_dim,
-                    filters,
-                    activation=activation,
-                    output_activation=code_activation,
-                )
-        if decoder is None:
-            if network == "mlp":
-                decoder = networks.mlp_decoder(
-                    code_dim, input_shape, self.hidden_units[::-1], activation
-                )
-            else:
-                decoder = networks.conv_decoder(
-                    code_dim, input_shape, self.filters[::-1], activation=activation
-                )
-        self.encoder = encoder
-        self.decoder = decoder
+        self._given_networks(encoder=encoder, decoder=decoder)
+        self.encoder = self._default_encoder() if encoder is None else encoder
+        self.decoder = self._default_decoder() if decoder is None else decoder
         self._check_networks()
         # A Gaussian fitted to the codes, for `sample` (see `fit_code_distribution`).
         self.code_mean = self.add_weight(
-            shape=(self.code_dim,),
+            shape=(self.latent_dim,),
             initializer="zeros",
             trainable=False,
             name="code_mean",
         )
         self.code_scale_tril = self.add_weight(
-            shape=(self.code_dim, self.code_dim),
+            shape=(self.latent_dim, self.latent_dim),
             initializer="identity",
             trainable=False,
             name="code_scale_tril",
@@ -141,13 +137,60 @@ class Autoencoder(GenerativeModel):
         self._declare_metrics(names)
         self.built = True
 
+    @property
+    def code_dim(self):
+        """Deprecated alias of `latent_dim`."""
+        warnings.warn(
+            "Autoencoder.code_dim is deprecated; use latent_dim.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.latent_dim
+
+    def __dir__(self):
+        # Keras' weight saving visits every name in dir(): keep the alias out of it
+        # so that saving and loading do not warn.
+        return [name for name in super().__dir__() if name != "code_dim"]
+
+    def _default_encoder(self):
+        if self.network == "mlp":
+            return networks.mlp_encoder(
+                self.data_shape,
+                self.latent_dim,
+                self.hidden_units,
+                self.activation,
+                self.code_activation,
+            )
+        return networks.conv_encoder(
+            self.data_shape,
+            self.latent_dim,
+            self.filters,
+            activation=self.activation,
+            output_activation=self.code_activation,
+        )
+
+    def _default_decoder(self):
+        if self.network == "mlp":
+            return networks.mlp_decoder(
+                self.latent_dim,
+                self.data_shape,
+                self.hidden_units[::-1],
+                self.activation,
+            )
+        return networks.conv_decoder(
+            self.latent_dim,
+            self.data_shape,
+            self.filters[::-1],
+            activation=self.activation,
+        )
+
     def _check_networks(self):
         enc_in = tuple(self.encoder.input_shape[1:])
         enc_out = tuple(self.encoder.output_shape[1:])
         dec_out = tuple(self.decoder.output_shape[1:])
-        if enc_in != self.data_shape or enc_out != (self.code_dim,):
+        if enc_in != self.data_shape or enc_out != (self.latent_dim,):
             raise ValueError(
-                f"encoder must map {self.data_shape} to ({self.code_dim},), got "
+                f"encoder must map {self.data_shape} to ({self.latent_dim},), got "
                 f"{enc_in} -> {enc_out}."
             )
         if dec_out != self.data_shape:
@@ -188,15 +231,15 @@ class Autoencoder(GenerativeModel):
     # -- verbs -----------------------------------------------------------------
 
     def encode(self, x):
-        """Maps a batch of inputs to codes `[B, code_dim]`."""
+        """Maps a batch of inputs to codes `[B, latent_dim]`."""
         return self.encoder(self.validate_inputs(x, "encode"), training=False)
 
     def decode(self, h):
         """Maps codes to reconstructions (probabilities or means)."""
         h = as_float32(h)
-        if h.shape.rank != 2 or h.shape[-1] != self.code_dim:
+        if h.shape.rank != 2 or h.shape[-1] != self.latent_dim:
             raise ValueError(
-                f"decode expected codes of shape (batch, {self.code_dim}), got "
+                f"decode expected codes of shape (batch, {self.latent_dim}), got "
                 f"{tuple(h.shape)}."
             )
         return self._output(self.decoder(h, training=False))
@@ -259,8 +302,8 @@ class Autoencoder(GenerativeModel):
             codes = self.encode(x).numpy()
         codes = codes.astype(np.float64)
         mean = codes.mean(0)
-        cov = np.cov(codes, rowvar=False).reshape(self.code_dim, self.code_dim)
-        cov += 1e-6 * np.eye(self.code_dim)
+        cov = np.cov(codes, rowvar=False).reshape(self.latent_dim, self.latent_dim)
+        cov += 1e-6 * np.eye(self.latent_dim)
         self.code_mean.assign(mean.astype("float32"))
         self.code_scale_tril.assign(np.linalg.cholesky(cov).astype("float32"))
         return mean, cov
@@ -275,7 +318,7 @@ class Autoencoder(GenerativeModel):
         n = self._check_count(n)
         if labels is not None:
             raise ValueError("Autoencoder is unconditional: labels must be None.")
-        eps = keras.random.normal((n, self.code_dim), seed=self.seed_generator)
+        eps = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
         h = self.code_mean + ops.matmul(eps, ops.transpose(self.code_scale_tril))
         return self.decode(h)
 
@@ -309,8 +352,9 @@ class Autoencoder(GenerativeModel):
     # -- config ----------------------------------------------------------------
 
     def get_config(self):
-        return super().get_config() | {
-            "code_dim": self.code_dim,
+        # A network given to the constructor is serialized, else its arguments are.
+        config = super().get_config() | {
+            "latent_dim": self.latent_dim,
             "hidden_units": list(self.hidden_units),
             "filters": list(self.filters),
             "network": self.network,
@@ -318,6 +362,14 @@ class Autoencoder(GenerativeModel):
             "code_activation": self.code_activation,
             "likelihood": self.likelihood,
             "anomaly_threshold": self.anomaly_threshold,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
         }
+        return self._with_networks(config)
+
+
+def _deprecated_code_dim(code_dim):
+    warnings.warn(
+        "Autoencoder(code_dim=...) is deprecated; use latent_dim=...",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return code_dim

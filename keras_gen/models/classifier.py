@@ -75,7 +75,9 @@ class Classifier(Model):
         dropout: Dropout rate before the logits.
         max_shift: Largest random translation in pixels while training (0: none).
         max_rotation: Largest random rotation in degrees while training (0: none).
-        network: Optional `keras.Model` from images to `[features, logits]`.
+        network: Optional `keras.Model` from images to `[features, logits]`; the
+            config then holds it serialized instead of `filters`, `dense_units`
+            and `dropout`, which shape the default one.
         seed: Seed of the model's random stream.
         **kwargs: Passed to `keras.Model`.
 
@@ -92,6 +94,7 @@ class Classifier(Model):
     """
 
     sub_models = ("network",)
+    network_arguments = {"network": ("filters", "dense_units", "dropout")}
     takes_labels = True
     # Measured on its own terms, cross-entropy and accuracy (keras_gen.evaluation).
     evaluations = ("losses",)
@@ -123,6 +126,7 @@ class Classifier(Model):
             random_shift_rotate(
                 np.zeros((1, *self.data_shape), "float32"), max_shift, max_rotation, 0
             )
+        self._given_networks(network=network)
         if network is None:
             network = classifier_network(
                 self.data_shape, self.num_classes, self.filters, dense_units, dropout
@@ -271,12 +275,15 @@ class Classifier(Model):
     # -- config ----------------------------------------------------------------
 
     def get_config(self):
-        return super().get_config() | {
-            "num_classes": self.num_classes,
-            "filters": list(self.filters),
-            "dense_units": self.dense_units,
-            "dropout": self.dropout,
-            "max_shift": self.max_shift,
-            "max_rotation": self.max_rotation,
-            "network": keras.saving.serialize_keras_object(self.network),
-        }
+        # A network given to the constructor is serialized, else its arguments are.
+        return self._with_networks(
+            super().get_config()
+            | {
+                "num_classes": self.num_classes,
+                "filters": list(self.filters),
+                "dense_units": self.dense_units,
+                "dropout": self.dropout,
+                "max_shift": self.max_shift,
+                "max_rotation": self.max_rotation,
+            }
+        )

@@ -128,7 +128,7 @@ class DeepClustering(Autoencoder):
         self.augment_shift = float(augment_shift)
         self.augment_rotation = float(augment_rotation)
         self.centroids = self.add_weight(
-            shape=(self.num_clusters, self.code_dim),
+            shape=(self.num_clusters, self.latent_dim),
             initializer="zeros",
             trainable=False,
             name="centroids",

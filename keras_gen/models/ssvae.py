@@ -31,17 +31,20 @@ class SemiSupervisedVAE(GenerativeModel):
 
     Args:
         input_shape: Shape of one example.
-        latent_dim: Size of z.
+        latent_dim: Size of z of the default `generative`.
         num_classes: Labels are integers in `[0, num_classes)`; -1 is unlabelled.
         hidden_units: Hidden widths of q(z|x, y) and (mirrored) p(x|y, z).
         classifier_units: Hidden widths of q(y|x).
         activation: Hidden activation.
         likelihood: Of p(x|y, z) when there is no `m1` (`"bernoulli"`, ...).
         alpha: Weight of the classification term of a labelled example.
-        m1: `None`, or a `VAE` (or its serialized config) whose codes M2 models.
-            A preset name such as `"vae_mnist"` is resolved by
-            `keras_gen.zoo.create_model` (the `m2_mnist_100labels` preset does).
-        generative: Optional `CVAE` holding q(z|x, y) and p(x|y, z).
+        m1: `None`, or a `VAE` (or its serialized config) whose codes M2 models;
+            the config holds it serialized. A preset name such as `"vae_mnist"`
+            is resolved by `keras_gen.zoo.create_model` (the
+            `m2_mnist_100labels` preset does).
+        generative: Optional `CVAE` holding q(z|x, y) and p(x|y, z); the config
+            then holds it serialized instead of the arguments that shape the
+            default one (`network_arguments`).
         classifier: Optional `keras.Model` from features to class logits.
         seed: Seed of the model's random stream.
         **kwargs: Passed to `keras.Model`.
@@ -59,7 +62,12 @@ class SemiSupervisedVAE(GenerativeModel):
         generative models", NeurIPS 2014.
     """
 
-    sub_models = ("generative", "classifier")
+    # m1 is always given (never built here), so it is serialized whenever set.
+    sub_models = ("m1", "generative", "classifier")
+    network_arguments = {
+        "generative": ("latent_dim", "hidden_units", "activation", "likelihood"),
+        "classifier": ("classifier_units", "activation"),
+    }
     takes_labels = True
     accepts_unlabelled = True
     # Measured on its classification of labelled test data (keras_gen.evaluation).
@@ -98,16 +106,14 @@ class SemiSupervisedVAE(GenerativeModel):
                 f"m1 takes inputs of shape {m1.data_shape}, but input_shape is "
                 f"{tuple(input_shape)}."
             )
-        super().__init__(
-            input_shape,
-            input_range=m1.input_range
-            if m1
-            else (None if likelihood == "gaussian" else (0.0, 1.0)),
-            seed=seed,
-            **kwargs,
-        )
+        if m1 is not None:
+            input_range = m1.input_range
+        elif generative is not None:
+            input_range = getattr(generative, "input_range", None)
+        else:
+            input_range = None if likelihood == "gaussian" else (0.0, 1.0)
+        super().__init__(input_shape, input_range=input_range, seed=seed, **kwargs)
         self.num_classes = self._checked_num_classes(num_classes)
-        self.latent_dim = int(latent_dim)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.classifier_units = tuple(int(u) for u in classifier_units)
         self.activation = activation
@@ -116,31 +122,54 @@ class SemiSupervisedVAE(GenerativeModel):
         self.m1 = m1
         if m1 is not None:
             m1.trainable = False
+        self._given_networks(m1=m1, generative=generative, classifier=classifier)
         features = (m1.latent_dim,) if m1 else self.data_shape
-        self.generative = generative or CVAE(
-            features,
-            latent_dim,
-            num_classes,
-            hidden_units=self.hidden_units,
-            activation=activation,
-            likelihood="gaussian" if m1 else likelihood,
-            seed=seed,
-            name="generative",
-        )
-        self.classifier = classifier or networks.mlp_encoder(
-            features,
-            num_classes,
-            self.classifier_units,
-            activation,
-            name="classifier",
-        )
-        if tuple(self.generative.data_shape) != features:
-            raise ValueError(
-                f"generative must model features of shape {features}, got "
-                f"{self.generative.data_shape}."
+        if generative is None:
+            generative = CVAE(
+                features,
+                latent_dim,
+                num_classes,
+                hidden_units=self.hidden_units,
+                activation=activation,
+                likelihood="gaussian" if m1 else likelihood,
+                seed=seed,
+                name="generative",
             )
+        if classifier is None:
+            classifier = networks.mlp_encoder(
+                features,
+                num_classes,
+                self.classifier_units,
+                activation,
+                name="classifier",
+            )
+        self.generative = generative
+        self.classifier = classifier
+        # A given generative model says the size of z.
+        self.latent_dim = int(generative.latent_dim)
+        self._check_networks(features)
         self._declare_metrics(["loss", "cross_entropy", "accuracy"])
         self.built = True
+
+    def _check_networks(self, features):
+        generative = self.generative
+        classes = getattr(generative, "num_classes", None)
+        if not isinstance(generative, CVAE) or classes != self.num_classes:
+            raise ValueError(
+                f"generative must be a CVAE of {self.num_classes} classes, got a "
+                f"{type(generative).__name__} of {classes} classes."
+            )
+        if tuple(generative.data_shape) != features:
+            raise ValueError(
+                f"generative must model features of shape {features}, got "
+                f"{generative.data_shape}."
+            )
+        got = tuple(self.classifier.input_shape[1:]), self.classifier.output_shape
+        if got[0] != features or tuple(got[1][1:]) != (self.num_classes,):
+            raise ValueError(
+                f"classifier must map {features} to {self.num_classes} logits, got "
+                f"{got[0]} -> {got[1]}."
+            )
 
     # -- model -----------------------------------------------------------------
 
@@ -191,7 +220,6 @@ class SemiSupervisedVAE(GenerativeModel):
 
     # -- labels at the edge ----------------------------------------------------
 
-
     # -- verbs -----------------------------------------------------------------
 
     def call(self, x, training=False):
@@ -228,16 +256,16 @@ class SemiSupervisedVAE(GenerativeModel):
     # -- config ----------------------------------------------------------------
 
     def get_config(self):
-        serialize = keras.saving.serialize_keras_object
-        return super().get_config() | {
-            "latent_dim": self.latent_dim,
-            "num_classes": self.num_classes,
-            "hidden_units": list(self.hidden_units),
-            "classifier_units": list(self.classifier_units),
-            "activation": self.activation,
-            "likelihood": self.likelihood,
-            "alpha": self.alpha,
-            "m1": None if self.m1 is None else serialize(self.m1),
-            "generative": serialize(self.generative),
-            "classifier": serialize(self.classifier),
-        }
+        # m1 and given networks are serialized; the arguments of built ones are not.
+        return self._with_networks(
+            super().get_config()
+            | {
+                "latent_dim": self.latent_dim,
+                "num_classes": self.num_classes,
+                "hidden_units": list(self.hidden_units),
+                "classifier_units": list(self.classifier_units),
+                "activation": self.activation,
+                "likelihood": self.likelihood,
+                "alpha": self.alpha,
+            }
+        )

@@ -79,7 +79,7 @@ class StackedAutoencoder(Autoencoder):
             first = depth == 0
             shallow = Autoencoder(
                 input_shape=(width,),
-                code_dim=e.units,
+                latent_dim=e.units,
                 encoder=shallow_enc,
                 decoder=shallow_dec,
                 likelihood=self.likelihood if first else "gaussian",

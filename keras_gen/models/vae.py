@@ -62,7 +62,9 @@ class VAE(GenerativeModel):
             `prior_components` diagonal Gaussians, Monte Carlo KL), or any
             `tfd.Distribution` with event shape `[latent_dim]` (not serializable).
         prior_components: Components of the `"mixture"` prior.
-        encoder: Optional `keras.Model` from inputs to `[B, 2 * latent_dim]`.
+        encoder: Optional `keras.Model` from inputs to `[B, 2 * latent_dim]`; the
+            config then holds it serialized instead of the arguments that shape
+            the default encoder (`network_arguments`).
         decoder: Optional `keras.Model` from `[B, latent_dim]` to the inputs' shape.
         seed: Seed of the model's random stream.
         **kwargs: Passed to `keras.Model`.
@@ -81,6 +83,10 @@ class VAE(GenerativeModel):
     """
 
     sub_models = ("encoder", "decoder")
+    network_arguments = {
+        "encoder": ("hidden_units", "activation", "network", "filters"),
+        "decoder": ("hidden_units", "activation", "network", "filters"),
+    }
     # Measured on the ELBO and log_likelihood (see keras_gen.evaluation).
     evaluations = ("likelihood",)
 
@@ -138,8 +144,9 @@ class VAE(GenerativeModel):
         self.beta = float(beta)
         self.kl_warmup_epochs = int(kl_warmup_epochs)
         self.prior_components = int(prior_components)
-        self.encoder = encoder or self._default_encoder()
-        self.decoder = decoder or self._default_decoder()
+        self._given_networks(encoder=encoder, decoder=decoder)
+        self.encoder = self._default_encoder() if encoder is None else encoder
+        self.decoder = self._default_decoder() if decoder is None else decoder
         self._check_networks()
         self.kl_weight = self.add_weight(
             shape=(),
@@ -470,18 +477,20 @@ class VAE(GenerativeModel):
                 f"{type(self).__name__} with a tfd.Distribution prior cannot be "
                 "serialized; use prior='normal' or 'mixture' to save it."
             )
-        return super().get_config() | {
-            "latent_dim": self.latent_dim,
-            "hidden_units": list(self.hidden_units),
-            "activation": self.activation,
-            "network": self.network,
-            "filters": list(self.filters),
-            "likelihood": self.likelihood,
-            "gaussian_scale": self.gaussian_scale,
-            "beta": self.beta,
-            "kl_warmup_epochs": self.kl_warmup_epochs,
-            "prior": self._prior_spec,
-            "prior_components": self.prior_components,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-        }
+        # A network given to the constructor is serialized, else its arguments are.
+        return self._with_networks(
+            super().get_config()
+            | {
+                "latent_dim": self.latent_dim,
+                "hidden_units": list(self.hidden_units),
+                "activation": self.activation,
+                "network": self.network,
+                "filters": list(self.filters),
+                "likelihood": self.likelihood,
+                "gaussian_scale": self.gaussian_scale,
+                "beta": self.beta,
+                "kl_warmup_epochs": self.kl_warmup_epochs,
+                "prior": self._prior_spec,
+                "prior_components": self.prior_components,
+            }
+        )

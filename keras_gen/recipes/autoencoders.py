@@ -14,7 +14,7 @@ zoo.register_preset(
     Autoencoder,
     config=dict(
         input_shape=(28, 28, 1),
-        code_dim=32,
+        latent_dim=32,
         hidden_units=(512, 256),
         likelihood="bernoulli",
         seed=0,
@@ -22,7 +22,7 @@ zoo.register_preset(
     description="Dense undercomplete autoencoder, 784-512-256-32, Bernoulli.",
     dataset="mnist",
     recipe=dict(epochs=30, batch_size=128, learning_rate=1e-3),
-    test_overrides=dict(hidden_units=(32,), code_dim=8),
+    test_overrides=dict(hidden_units=(32,), latent_dim=8),
 )
 
 zoo.register_preset(
@@ -30,7 +30,7 @@ zoo.register_preset(
     Autoencoder,
     config=dict(
         input_shape=(28, 28, 1),
-        code_dim=32,
+        latent_dim=32,
         network="conv",
         filters=(32, 64),
         activation="relu",
@@ -40,7 +40,7 @@ zoo.register_preset(
     description="Convolutional autoencoder, 2 stride-2 convs (32, 64) to 32 codes.",
     dataset="mnist",
     recipe=dict(epochs=20, batch_size=128, learning_rate=1e-3),
-    test_overrides=dict(filters=(4, 8), code_dim=4),
+    test_overrides=dict(filters=(4, 8), latent_dim=4),
 )
 
 zoo.register_preset(
@@ -48,7 +48,7 @@ zoo.register_preset(
     Autoencoder,
     config=dict(
         input_shape=(28, 28, 1),
-        code_dim=2,
+        latent_dim=2,
         hidden_units=(512, 256),
         likelihood="bernoulli",
         seed=0,
@@ -59,14 +59,14 @@ zoo.register_preset(
     test_overrides=dict(hidden_units=(32,)),
 )
 
-_SMALL = dict(hidden_units=(32,), code_dim=8)
+_SMALL = dict(hidden_units=(32,), latent_dim=8)
 
 zoo.register_preset(
     "dae_mnist",
     DenoisingAutoencoder,
     config=dict(
         input_shape=(28, 28, 1),
-        code_dim=32,
+        latent_dim=32,
         hidden_units=(512, 256),
         corruption="masking",
         noise_level=0.25,
@@ -82,7 +82,7 @@ zoo.register_preset(
     ContractiveAutoencoder,
     config=dict(
         input_shape=(28, 28, 1),
-        code_dim=1000,
+        latent_dim=1000,
         hidden_units=(),
         code_activation="sigmoid",
         contraction=100.0,
@@ -91,7 +91,7 @@ zoo.register_preset(
     description="Contractive autoencoder, one layer of 1000 sigmoid units "
     "(closed-form Jacobian penalty).",
     recipe=dict(epochs=30, batch_size=128, learning_rate=1e-3),
-    test_overrides=dict(code_dim=16),
+    test_overrides=dict(latent_dim=16),
 )
 
 zoo.register_preset(
@@ -99,7 +99,7 @@ zoo.register_preset(
     StackedAutoencoder,
     config=dict(
         input_shape=(28, 28, 1),
-        code_dim=64,
+        latent_dim=64,
         hidden_units=(500, 500),
         activation="sigmoid",
         code_activation="sigmoid",
@@ -109,7 +109,7 @@ zoo.register_preset(
     description="Stacked autoencoder 784-500-500-64 (sigmoid), pretrained layer-wise.",
     dataset="mnist",
     recipe=dict(epochs=20, batch_size=128, learning_rate=1e-3, pretrain_epochs=5),
-    test_overrides=dict(hidden_units=(16,), code_dim=4),
+    test_overrides=dict(hidden_units=(16,), latent_dim=4),
 )
 
 zoo.register_preset(
@@ -117,7 +117,7 @@ zoo.register_preset(
     DeepClustering,
     config=dict(
         input_shape=(28, 28, 1),
-        code_dim=10,
+        latent_dim=10,
         hidden_units=(500, 500, 2000),
         likelihood="bernoulli",
         num_clusters=10,
@@ -135,5 +135,5 @@ zoo.register_preset(
         supervised_metrics=True,
         clustering=dict(pretrain_epochs=60, rounds=10, epochs_per_round=1, restarts=10),
     ),
-    test_overrides=dict(hidden_units=(16,), code_dim=3, num_clusters=3),
+    test_overrides=dict(hidden_units=(16,), latent_dim=3, num_clusters=3),
 )
