@@ -324,7 +324,10 @@ class VAE(GenerativeModel):
         z = q.sample(seed=self._draw_seed())
         reconstruction = -self.likelihood_of(z, labels, training).log_prob(x)
         kl = self.kl_divergence(q, z)
-        loss = reconstruction + ops.cast(self.kl_weight, kl.dtype) * kl
+        # Without warm-up the weight is beta itself, so that loaded weights (which
+        # hold the kl_weight of their run) cannot undo an override of beta.
+        weight = self.kl_weight if self.kl_warmup_epochs else self.beta
+        loss = reconstruction + ops.cast(weight, kl.dtype) * kl
         return {"loss": loss, "reconstruction": reconstruction, "kl": kl}
 
     def warmup_weight(self, epoch):
