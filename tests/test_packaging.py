@@ -62,7 +62,7 @@ def test_wheel_loads_pretrained_preset_in_an_empty_directory(tmp_path, mnist):
     empty.mkdir()
     script = (
         "import json, keras_gen\n"
-        "from keras_gen.cli import evaluate_preset\n"
+        "from keras_gen.evaluation import evaluate_preset\n"
         "m = keras_gen.zoo.create_model('ae_mnist', pretrained=True)\n"
         f"r = evaluate_preset('ae_mnist', limit=1000, data_dir={str(mnist)!r})\n"
         "print(json.dumps({'file': keras_gen.__file__,\n"
