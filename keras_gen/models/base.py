@@ -379,6 +379,19 @@ class Model(InputChecks, keras.Model):
         return presets.save_preset(self, path, metadata)
 
 
+class Conditional:
+    """Mixin of models conditioned on a class label in every verb (`call`,
+    `encode`, `sample`): `ConditionalGAN`, `CVAE`."""
+
+    takes_labels = True
+
+    def call_inputs(self, x, labels=None):
+        return (x, labels)
+
+    def _set_classes(self, num_classes):
+        self.num_classes = self._checked_num_classes(num_classes)
+
+
 class GenerativeModel(Model):
     """A `Model` that draws examples: `sample(n, labels=None)` and `class_grid`."""
 

@@ -2,12 +2,12 @@
 
 import keras
 
-from .base import as_float32
+from .base import Conditional, as_float32
 from .gan import GAN
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class ConditionalGAN(GAN):
+class ConditionalGAN(Conditional, GAN):
     """GAN conditioned on a class label y: G(z, y) and D(x, y).
 
     Trained on `(x, y)` batches with the same k-step game as `GAN`; the generated
@@ -31,13 +31,8 @@ class ConditionalGAN(GAN):
         Mirza and Osindero, "Conditional generative adversarial nets", 2014.
     """
 
-    takes_labels = True
-
-    def call_inputs(self, x, labels=None):
-        return (x, labels)
-
     def __init__(self, input_shape=(28, 28, 1), latent_dim=100, num_classes=10, **kw):
-        self.num_classes = self._checked_num_classes(num_classes)
+        self._set_classes(num_classes)
         super().__init__(input_shape, latent_dim, **kw)
 
     def _check_networks(self):

@@ -2,11 +2,12 @@
 
 import keras
 
+from .base import Conditional
 from .vae import VAE
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class CVAE(VAE):
+class CVAE(Conditional, VAE):
     """Conditional VAE: q(z|x, y) and p(x|z, y) with p(z) free of y.
 
     Trained on `(x, y)` batches of integer labels; the ELBO is that of log p(x|y).
@@ -32,13 +33,8 @@ class CVAE(VAE):
         label-conditioned generative model M2 without its classifier).
     """
 
-    takes_labels = True
-
-    def call_inputs(self, x, labels=None):
-        return (x, labels)
-
     def __init__(self, input_shape=(28, 28, 1), latent_dim=20, num_classes=10, **kw):
-        self.num_classes = self._checked_num_classes(num_classes)
+        self._set_classes(num_classes)
         super().__init__(input_shape, latent_dim, **kw)
 
     def _split(self, inputs, where):
