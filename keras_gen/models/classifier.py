@@ -2,7 +2,6 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 from scipy import special
 
@@ -161,42 +160,8 @@ class Classifier(Model):
     def call(self, x, training=False):
         return self.network(x, training=training)[1]
 
-    def _check_labels(self, y, where):
-        """Raises ValueError unless `y` holds integer class ids `[batch]` in range."""
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__}.{where} expected labels y (integers in "
-                f"[0, {self.num_classes})) next to the images, got y=None."
-            )
-        shape = tuple(np.shape(y) if not tf.is_tensor(y) else y.shape)
-        if len(shape) != 1:
-            raise ValueError(
-                f"{type(self).__name__}.{where} expected labels of shape (batch,) "
-                f"(integer class ids), got shape {shape}."
-            )
-        if tf.is_tensor(y) and not tf.executing_eagerly():
-            return
-        values = np.asarray(y)
-        if not np.issubdtype(values.dtype, np.number) or values.dtype == bool:
-            raise ValueError(
-                f"{type(self).__name__}.{where} expected integer labels in "
-                f"[0, {self.num_classes}), got dtype {values.dtype}."
-            )
-        if values.size and (
-            np.any(values != np.round(values))
-            or values.min() < 0
-            or values.max() >= self.num_classes
-        ):
-            bad = values[(values != np.round(values)) | (values < 0)]
-            bad = bad if bad.size else values[values >= self.num_classes]
-            raise ValueError(
-                f"{type(self).__name__}.{where} expected integer labels in "
-                f"[0, {self.num_classes}), got {bad.ravel()[0].item()} (labels range "
-                f"[{values.min().item()}, {values.max().item()}])."
-            )
-
     def compute_losses(self, x, y=None, training=False):
-        self._check_labels(y, "compute_losses")
+        y = self._check_class_labels(y, "compute_losses")
         x = ops.cast(x, self.compute_dtype)
         if training and (self.max_shift or self.max_rotation):
             x = random_shift_rotate(
@@ -209,33 +174,6 @@ class Classifier(Model):
         loss = ops.sparse_categorical_crossentropy(y, logits, from_logits=True)
         hit = ops.cast(ops.equal(ops.argmax(logits, axis=-1), y), "float32")
         return {"loss": loss, "accuracy": hit}
-
-    # -- validation at the edge ------------------------------------------------
-
-    def _validate_labelled_data(self, x, y, where):
-        if isinstance(x, tf.data.Dataset):
-            spec = x.element_spec
-            if not isinstance(spec, tuple) or len(spec) < 2:
-                raise ValueError(
-                    f"{type(self).__name__}.{where} expected a dataset of (x, y) "
-                    f"batches with labels in [0, {self.num_classes}), got "
-                    f"element_spec {spec}."
-                )
-            for batch in x.take(1):
-                self._check_labels(batch[1].numpy(), where)
-        elif x is not None:
-            self._check_labels(y, where)
-            if len(np.shape(y)) and np.shape(y)[0] != np.shape(x)[0]:
-                raise ValueError(
-                    f"{type(self).__name__}.{where} expected one label per image "
-                    f"({np.shape(x)[0]}), got {np.shape(y)[0]} labels."
-                )
-
-    def _validate_fit_data(self, x, y, where):
-        # Images first (shape errors name the image shape), then labels.
-        x = super()._validate_fit_data(x, y, where)
-        self._validate_labelled_data(x, y, where)
-        return x
 
     # -- verbs -----------------------------------------------------------------
 
