@@ -40,6 +40,14 @@ def _resolve(module, node):
     return names
 
 
+def _deprecated(func):
+    """Whether a function warns that it is deprecated (an alias kept one release)."""
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and node.id == "DeprecationWarning":
+            return True
+    return False
+
+
 def _graph():
     graph, lazy = {}, []
     for path in sorted(ROOT.rglob("*.py")):
@@ -52,7 +60,7 @@ def _graph():
         for func in ast.walk(tree):
             if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
-            if func.name == "__getattr__":
+            if func.name == "__getattr__" or _deprecated(func):
                 continue  # deprecated aliases resolve their new home when asked
             for node in ast.walk(func):
                 if isinstance(node, ast.Import | ast.ImportFrom):
