@@ -281,6 +281,7 @@ def check_every_batch_is_checked(name, ctx):
         # The second training step (a GAN with k D steps eats k batches a step).
         position = getattr(model, "minibatches_per_step", 1)
         snapshots = _Snapshots()
+        model._build_optimizers()  # fit builds them before it meets the batch
         start = (weights_of(model), optimizer_state(model))
         try:
             model.fit(
