@@ -147,6 +147,9 @@ def test_ae_mnist_is_shipped_with_weights():
     assert "ae_mnist" in zoo.list_models(pretrained=True)
 
 
+# vae2d_mnist's importance-sampled NLL (k = 5,000 on 2,000 images) took 776 s on
+# shared cores, close to the suite's 900 s per-test limit.
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("name", zoo.list_models(pretrained=True))
 def test_shipped_preset_reproduces_its_card(name, mnist):
     meta = zoo.read_metadata(name)
