@@ -1,5 +1,6 @@
 """The installed wheel finds its presets offline; the code passes ruff."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -8,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from keras_gen import zoo
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,9 +68,18 @@ def test_wheel_loads_pretrained_preset_in_an_empty_directory(tmp_path, mnist):
         "from keras_gen.evaluation import evaluate_preset\n"
         "m = keras_gen.zoo.create_model('ae_mnist', pretrained=True)\n"
         f"r = evaluate_preset('ae_mnist', limit=1000, data_dir={str(mnist)!r})\n"
+        "import hashlib\n"
+        "def digest(model):\n"
+        "    h = hashlib.sha256()\n"
+        "    for w in model.get_weights():\n"
+        "        h.update(w.tobytes())\n"
+        "    return h.hexdigest()\n"
+        "names = keras_gen.zoo.list_models(pretrained=True)\n"
+        "digests = {n: digest(keras_gen.zoo.create_model(n, pretrained=True))\n"
+        "           for n in names}\n"
         "print(json.dumps({'file': keras_gen.__file__,\n"
         "  'zoo': str(keras_gen.zoo.zoo_dir()),\n"
-        "  'listed': keras_gen.zoo.list_models(pretrained=True), 'bce': r['bce']}))\n"
+        "  'listed': names, 'bce': r['bce'], 'digests': digests}))\n"
     )
     env = {
         k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KERAS_GEN_ZOO")
@@ -87,6 +99,15 @@ def test_wheel_loads_pretrained_preset_in_an_empty_directory(tmp_path, mnist):
     assert "ae_mnist" in result["listed"]
     card = json.loads((ROOT / "zoo" / "ae_mnist" / "metadata.json").read_text())
     assert result["bce"] == pytest.approx(card["metrics"]["values"]["bce"], rel=0.08)
+    # Every shipped preset loads from the wheel with the same weights as from the
+    # source checkout, where test_zoo reproduces its card.
+    assert sorted(result["digests"]) == zoo.list_models(pretrained=True)
+    for name, digest in result["digests"].items():
+        model = zoo.create_model(name, pretrained=True)
+        here = hashlib.sha256()
+        for w in model.get_weights():
+            here.update(w.tobytes())
+        assert digest == here.hexdigest(), name
 
 
 def test_gan_presets_load_in_a_fresh_process():
