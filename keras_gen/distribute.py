@@ -6,6 +6,7 @@ replicas by the optimizer, so the update under a strategy equals the single-devi
 update on the whole global batch. Metric trackers get the unscaled per-example values.
 """
 
+import keras
 import tensorflow as tf
 
 
@@ -81,3 +82,22 @@ def get_strategy(name="auto"):
         "strategy must be one of 'auto', 'default', 'mirrored', 'one_device'; "
         f"got {name!r}."
     )
+
+
+class ReplicaSeedGenerator(keras.random.SeedGenerator):
+    """A `keras.random.SeedGenerator` whose seeds differ between replicas.
+
+    Under a `tf.distribute` strategy every replica holds a copy of the same seed
+    state, so a plain generator hands every replica the same noise and a step sees
+    only batch / replicas distinct noise vectors. `next` folds the replica's id into
+    the seed; with one replica (or outside a replica context) the seeds are the plain
+    generator's, so single-device training draws exactly what it drew before.
+    """
+
+    def next(self, ordered=True):
+        seed = super().next(ordered=ordered)
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            return seed
+        replica = tf.cast(context.replica_id_in_sync_group, "int32")
+        return tf.random.experimental.stateless_fold_in(seed, replica)

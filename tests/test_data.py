@@ -315,22 +315,6 @@ def test_corruption_map_redraws_each_epoch_and_keeps_clean_targets():
     assert not np.array_equal(rows[0], rows[1])
 
 
-@pytest.mark.parametrize(
-    "kind, level, message",
-    [
-        ("blur", 0.1, "one of gaussian, masking, salt_and_pepper"),
-        ("masking", 1.5, "fraction must be in \\[0, 1\\]"),
-        ("salt_and_pepper", -0.1, "fraction must be in \\[0, 1\\]"),
-        ("gaussian", -1.0, "sigma must be >= 0"),
-    ],
-)
-def test_bad_corruption_arguments(kind, level, message):
-    with pytest.raises(ValueError, match=message):
-        data.corrupt(tf.zeros((1, 2)), kind, level)
-    with pytest.raises(ValueError, match=message):
-        data.corruption_map(kind, level)
-
-
 def test_unreachable_download_host_is_detected_within_seconds(monkeypatch):
     import socket
     import time

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gen import layers
+from keras_gen import data, layers
 from keras_gen.layers import Corruption, Maxout
 
 
@@ -111,6 +111,9 @@ def test_bad_corruption_arguments(kind, level, message):
         layers.corrupt(tf.zeros((1, 2)), kind, level)
     with pytest.raises(ValueError, match=message):
         Corruption(kind, level)
+    # The data pipeline's corruptions share the check.
+    with pytest.raises(ValueError, match=message):
+        data.corruption_map(kind, level)
 
 
 def test_check_corruption_names_the_callers_argument():

@@ -15,26 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from .. import distribute, presets, zoo
+from ..distribute import ReplicaSeedGenerator
 from .validation import InputChecks
-
-
-class ReplicaSeedGenerator(keras.random.SeedGenerator):
-    """A `keras.random.SeedGenerator` whose seeds differ between replicas.
-
-    Under a `tf.distribute` strategy every replica holds a copy of the same seed
-    state, so a plain generator hands every replica the same noise and a step sees
-    only batch / replicas distinct noise vectors. `next` folds the replica's id into
-    the seed; with one replica (or outside a replica context) the seeds are the plain
-    generator's, so single-device training draws exactly what it drew before.
-    """
-
-    def next(self, ordered=True):
-        seed = super().next(ordered=ordered)
-        context = tf.distribute.get_replica_context()
-        if context is None or context.num_replicas_in_sync == 1:
-            return seed
-        replica = tf.cast(context.replica_id_in_sync_group, "int32")
-        return tf.random.experimental.stateless_fold_in(seed, replica)
 
 
 class Model(InputChecks, keras.Model):
