@@ -235,21 +235,6 @@ class InputChecks:
             raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
         return int(num_classes)
 
-    def _check_fit_labels(self, x, y, where, unlabelled=None):
-        """Labels next to the inputs of `fit`/`evaluate`: in range, one per example."""
-        if isinstance(x, tf.data.Dataset):
-            for batch in x.take(1):
-                has_y = isinstance(batch, tuple) and len(batch) > 1
-                labels = batch[1].numpy() if has_y else None
-                self._check_class_labels(labels, where, unlabelled=unlabelled)
-        elif x is not None:
-            labels = self._check_class_labels(y, where, unlabelled=unlabelled)
-            if len(labels) != len(x):
-                raise ValueError(
-                    f"{type(self).__name__}.{where} expected one label per example "
-                    f"({len(x)}), got {len(labels)}."
-                )
-
     def _check_class_labels(self, labels, where, n=None, unlabelled=None):
         """Validates integer class labels in `[0, num_classes)` at the edge.
 
