@@ -11,10 +11,13 @@ from . import layers as layers
 from . import losses as losses
 from . import metrics as metrics
 from . import presets as presets
+from . import priors as priors
 from . import recipes as recipes  # registers the shipped presets in zoo
 from . import toy as toy
 from . import training as training
 from . import zoo as zoo
+from .models.aae import AAE as AAE
+from .models.aae import SupervisedAAE as SupervisedAAE
 from .models.adversarial import AdversarialModel as AdversarialModel
 from .models.autoencoder import Autoencoder as Autoencoder
 from .models.base import GenerativeModel as GenerativeModel
@@ -30,6 +33,8 @@ from .models.regularized_ae import DenoisingAutoencoder as DenoisingAutoencoder
 from .models.regularized_ae import (
     StochasticContractiveAutoencoder as StochasticContractiveAutoencoder,
 )
+from .models.ssaae import ClusteringAAE as ClusteringAAE
+from .models.ssaae import SemiSupervisedAAE as SemiSupervisedAAE
 from .models.ssvae import SemiSupervisedVAE as SemiSupervisedVAE
 from .models.stacked import StackedAutoencoder as StackedAutoencoder
 from .models.vae import VAE as VAE
@@ -38,7 +43,12 @@ from .models.wgan import WGANGP as WGANGP
 __version__ = "0.1.0"
 
 __all__ = [
+    "AAE",
     "AdversarialModel",
+    "ClusteringAAE",
+    "SemiSupervisedAAE",
+    "SupervisedAAE",
+    "priors",
     "Model",
     "callbacks",
     "cards",

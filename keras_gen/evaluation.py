@@ -23,8 +23,10 @@ import time
 import numpy as np
 import tensorflow as tf
 from keras import ops
+from scipy import stats
 
 from . import data, features, metrics, zoo
+from .metric_docs import METRIC_DOCS, TERM_DOCS
 
 TEST_COMMAND = "keras-gen evaluate {name}"
 
@@ -188,6 +190,42 @@ def classes(model, dataset, **_):
     return {"accuracy": accuracy, "error": 1.0 - accuracy, "examples": count}
 
 
+def prior_fit(model, dataset, n=5000, **_):
+    """How close the test codes are to the prior: a two-sample statistic.
+
+    Returns the unbiased MMD^2 between `n` test codes (`encode`) and `n` prior
+    samples (Gaussian kernel, bandwidth by the median heuristic on both), the
+    same MMD^2 between two independent prior samples (its noise floor), and the
+    largest per-axis Kolmogorov-Smirnov statistic (scipy's `ks_2samp`).
+    """
+    codes = np.concatenate([np.asarray(model.encode(_split(b)[0])) for b in dataset])
+    codes = codes[:n]
+    prior = np.asarray(model.prior_samples(len(codes), seed=0))
+    other = np.asarray(model.prior_samples(len(codes), seed=1))
+    bandwidth = metrics.median_bandwidth(codes, prior)
+    ks = [
+        stats.ks_2samp(codes[:, i], prior[:, i]).statistic
+        for i in range(codes.shape[1])
+    ]
+    return {
+        "prior_mmd2": metrics.mmd_squared(codes, prior, bandwidth),
+        "prior_mmd2_floor": metrics.mmd_squared(other, prior, bandwidth),
+        "prior_ks_max": float(np.max(ks)),
+        "mmd_bandwidth": bandwidth,
+    }
+
+
+def named_clusters(model, dataset, **_):
+    """Error and accuracy of clusters named by the paper's rule (each cluster
+    takes the label of its most probable training example, `name_clusters`)."""
+    out = classes(model, dataset)
+    return {
+        "paper_rule_error": out["error"],
+        "paper_rule_accuracy": out["accuracy"],
+        "examples": out["examples"],
+    }
+
+
 EVALUATORS = {
     "losses": loss_terms,
     "reconstruction": loss_terms,
@@ -195,65 +233,8 @@ EVALUATORS = {
     "samples": sample_quality,
     "clusters": clusters,
     "classes": classes,
-}
-
-AUTOENCODER_DOCS = {
-    "loss": "reconstruction negative log-likelihood, nats per image",
-    "bce": "binary cross-entropy summed over the pixels, nats per image",
-    "mse": "squared error averaged over the pixels (x 784 for per image)",
-}
-METRIC_DOCS = {
-    "losses": {
-        "loss": "cross-entropy of the true label, nats per image",
-        "accuracy": "fraction of images whose most probable class is the label",
-    },
-    "reconstruction": AUTOENCODER_DOCS,
-    "likelihood": {
-        "loss": "-ELBO (reconstruction + beta * KL), nats per image",
-        "reconstruction": "-log p(x|z) at one posterior sample, nats per image",
-        "kl": "KL(q(z|x) || p(z)), nats per image",
-        "elbo": "evidence lower bound, nats per image (one posterior sample)",
-        "nll": "-log p(x) by importance sampling, nats per image",
-    },
-    "samples": {
-        "parzen_log_likelihood": "mean log p(x) of the test images under a "
-        "Gaussian Parzen window on the samples, nats (higher is better; the 2014 "
-        "paper: 225 +- 2)",
-        "parzen_sigma": "kernel width, chosen on the validation images",
-        "parzen_std_error": "std / sqrt(test images) of the log-likelihoods",
-        "fid": "Frechet distance of mnist_classifier features, samples vs test "
-        "images (lower is better; not comparable with InceptionV3 FIDs)",
-        "inception_score": "exp E KL(p(y|x) || p(y)) on mnist_classifier "
-        "posteriors, 10 splits (10 at most)",
-        "min_class_fraction": "smallest share of samples the classifier puts in "
-        "one digit class",
-        "max_class_fraction": "largest share of samples in one digit class",
-        "label_accuracy": "share of samples the classifier assigns to the label "
-        "they were generated for",
-    },
-    "clusters": {
-        "accuracy": "clustering accuracy, best one-to-one cluster-label map",
-        "nmi": "normalized mutual information of clusters and labels",
-        "ari": "adjusted Rand index of clusters and labels",
-    },
-    "classes": {
-        "accuracy": "test accuracy of argmax q(y|x)",
-        "error": "test classification error of argmax q(y|x) (1 - accuracy)",
-    },
-}
-# Loss terms of a family beyond its capability's, by class name (subclasses
-# inherit them); a family missing here prints its capability's descriptions.
-TERM_DOCS = {
-    "DeepClustering": {
-        "loss": "reconstruction NLL + clustering_weight x cluster, per image",
-        "cluster": "squared distance of the code to its centroid, per image",
-    },
-    "ContractiveAutoencoder": {
-        "contraction": "squared Frobenius norm of the encoder Jacobian, per image",
-    },
-    "StochasticContractiveAutoencoder": {
-        "contraction": "stochastic estimate of the squared Jacobian norm, per image",
-    },
+    "prior_fit": prior_fit,
+    "named_clusters": named_clusters,
 }
 
 

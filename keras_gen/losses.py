@@ -109,3 +109,32 @@ def gradient_penalty(critic, real, fake, seed=None):
     grads = tape.gradient(scores, x_hat)
     norms = ops.sqrt(ops.sum(ops.square(ops.reshape(grads, (batch, -1))), -1) + 1e-12)
     return ops.square(norms - 1.0)
+
+
+def reconstruction_terms(x, params, likelihood="bernoulli"):
+    """Per-example reconstruction terms of a decoder's output `params` for `x`.
+
+    Args:
+        x: Inputs `[B, ...]`.
+        params: Decoder outputs of the same shape: logits (`"bernoulli"`) or the
+            mean of N(mean, I) (`"gaussian"`).
+        likelihood: `"bernoulli"` or `"gaussian"`.
+
+    Returns:
+        Dict of `[B]` vectors in float32: `loss`, the negative log-likelihood
+        summed over the pixels (Bernoulli: binary cross-entropy, also as `bce`;
+        Gaussian: half the squared error, the constant dropped), and `mse`, the
+        squared error of the reconstruction averaged over the pixels.
+    """
+    params = tf.cast(params, "float32")
+    x = tf.cast(x, "float32")
+    axes = tuple(range(1, len(x.shape)))
+    recon = ops.sigmoid(params) if likelihood == "bernoulli" else params
+    terms = {"mse": ops.mean(ops.square(recon - x), axis=axes)}
+    if likelihood == "bernoulli":
+        bce = ops.sum(ops.binary_crossentropy(x, params, from_logits=True), axis=axes)
+        terms["bce"] = bce
+        terms["loss"] = bce
+    else:
+        terms["loss"] = 0.5 * ops.sum(ops.square(params - x), axis=axes)
+    return terms

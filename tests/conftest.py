@@ -1,6 +1,7 @@
 """Session setup: two logical CPUs (before TensorFlow starts) and prepared MNIST."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -26,10 +27,19 @@ def two_replicas():
 
 @pytest.fixture(scope="session")
 def mnist():
-    """Prepares real MNIST once (offline) and returns the TFDS data dir."""
+    """Prepares real MNIST once (offline) and returns the TFDS data dir.
+
+    Under pytest-xdist every worker asks; a file lock lets the first build it and
+    the others find it built.
+    """
+    from filelock import FileLock
+
     from keras_gen import data
 
-    return data.prepare("mnist")
+    root = Path(data.default_data_dir())
+    root.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(root / ".keras_gen_prepare.lock")):
+        return data.prepare("mnist")
 
 
 @pytest.fixture(scope="session")

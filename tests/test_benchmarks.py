@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,22 +189,28 @@ def test_mode_collapse_only_runs_the_named_variant(tmp_path):
 def test_gan_trained_briefly_on_the_ring_covers_several_modes():
     bench = _benchmark_module("mode_collapse")
     samples = 2500
-    result = bench.run_variant(
-        "non_saturating",
-        seed=0,
-        steps=800,
-        train_points=10_000,
-        eval_samples=samples,
-        jit_compile=False,
-    )
-    counts = result["counts"]
-    assert len(counts) == 8
-    # The coverage numbers agree with each other.
-    assert result["modes_covered"] == sum(c >= 1 for c in counts)
-    assert sum(counts) == round(result["high_quality"] * samples)
-    # 800 updates already spread the samples over several modes (6 measured).
-    assert result["modes_covered"] >= 3
-    assert result["high_quality"] >= 0.03
+    covered, quality = [], []
+    # One seed is noise: seed 0 covered 6 modes in one session and 2 in the next
+    # (2, 8, 8 over seeds 0-2 measured 2026-12-02), so the bar is on three seeds.
+    for seed in range(3):
+        result = bench.run_variant(
+            "non_saturating",
+            seed=seed,
+            steps=800,
+            train_points=10_000,
+            eval_samples=samples,
+            jit_compile=False,
+        )
+        counts = result["counts"]
+        assert len(counts) == 8
+        # The coverage numbers agree with each other.
+        assert result["modes_covered"] == sum(c >= 1 for c in counts)
+        assert sum(counts) == round(result["high_quality"] * samples)
+        covered.append(result["modes_covered"])
+        quality.append(result["high_quality"])
+    # 800 updates already spread the samples over several modes.
+    assert np.mean(covered) >= 4, covered
+    assert np.mean(quality) >= 0.03, quality
 
 
 @pytest.mark.slow

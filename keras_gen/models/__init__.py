@@ -1,5 +1,7 @@
 """keras_gen models; importing this package registers every preset."""
 
+from .aae import AAE as AAE
+from .aae import SupervisedAAE as SupervisedAAE
 from .autoencoder import Autoencoder as Autoencoder
 from .base import GenerativeModel as GenerativeModel
 from .cgan import ConditionalGAN as ConditionalGAN
@@ -13,12 +15,18 @@ from .regularized_ae import DenoisingAutoencoder as DenoisingAutoencoder
 from .regularized_ae import (
     StochasticContractiveAutoencoder as StochasticContractiveAutoencoder,
 )
+from .ssaae import ClusteringAAE as ClusteringAAE
+from .ssaae import SemiSupervisedAAE as SemiSupervisedAAE
 from .ssvae import SemiSupervisedVAE as SemiSupervisedVAE
 from .stacked import StackedAutoencoder as StackedAutoencoder
 from .vae import VAE as VAE
 from .wgan import WGANGP as WGANGP
 
 __all__ = [
+    "AAE",
+    "ClusteringAAE",
+    "SemiSupervisedAAE",
+    "SupervisedAAE",
     "ConditionalGAN",
     "DCGAN",
     "GAN",

@@ -68,10 +68,13 @@ class AdversarialModel(GenerativeModel):
             loss = distribute.average_loss(as_float32(terms[minimize]))
             loss = optimizer.scale_loss(loss + self.layer_penalty(networks))
         grads = tape.gradient(loss, variables)
+        # A variable this phase's loss does not reach (the style head of an
+        # encoder in a classification phase) is left out, not given a zero step.
+        pairs = [(g, v) for g, v in zip(grads, variables, strict=True) if g is not None]
         # The optimizer's step counter depends on no gradient; tie it to the loss so
         # that a batch the input pipeline refused leaves it unchanged too.
         with tf.control_dependencies([loss]):
-            optimizer.apply_gradients(zip(grads, variables, strict=True))
+            optimizer.apply_gradients(pairs)
         return terms
 
     # -- k fresh minibatches per step ------------------------------------------
@@ -173,6 +176,17 @@ class AdversarialModel(GenerativeModel):
     def logits_shape(network):
         """The shape (without batch) of a network's logits output."""
         return tuple(network.outputs[-1].shape[1:])
+
+    @classmethod
+    def check_one_logit(cls, network, name="discriminator"):
+        """A `ValueError` unless `network` gives one logit per example."""
+        logits = cls.logits_shape(network)
+        if logits not in ((), (1,)):
+            raise ValueError(
+                f"The {name} must output one logit per example, shape (batch, 1), "
+                f"got (batch, {logits}) (a discriminator may also return "
+                "[features, logits])."
+            )
 
     def as_column(self, labels):
         """Integer labels as a `[B, 1]` column, the label input of conditional nets."""

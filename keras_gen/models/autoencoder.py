@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from .. import losses
 from . import networks
 from .base import GenerativeModel, as_float32
 
@@ -214,19 +215,7 @@ class Autoencoder(GenerativeModel):
 
     def reconstruction_terms(self, params, x):
         """Per-example `loss` (the NLL), `mse` and `bce` of decoder output `params`."""
-        axes = tuple(range(1, len(self.data_shape) + 1))
-        params, x = as_float32(params), as_float32(x)
-        recon = self._output(params)
-        terms = {"mse": ops.mean(ops.square(recon - x), axis=axes)}
-        if self.likelihood == "bernoulli":
-            bce = ops.sum(
-                ops.binary_crossentropy(x, params, from_logits=True), axis=axes
-            )
-            terms["bce"] = bce
-            terms["loss"] = bce
-        else:
-            terms["loss"] = 0.5 * ops.sum(ops.square(params - x), axis=axes)
-        return terms
+        return losses.reconstruction_terms(x, params, self.likelihood)
 
     # -- verbs -----------------------------------------------------------------
 

@@ -370,6 +370,15 @@ class Conditional:
     def call_inputs(self, x, labels=None):
         return (x, labels)
 
+    def split_call_inputs(self, inputs, where):
+        """`(x, labels)` of what `call` got, or a `ValueError` naming both."""
+        if not isinstance(inputs, list | tuple) or len(inputs) != 2:
+            raise ValueError(
+                f"{type(self).__name__}.{where} takes (x, labels), got "
+                f"{type(inputs).__name__}."
+            )
+        return inputs
+
     def _set_classes(self, num_classes):
         self.num_classes = self._checked_num_classes(num_classes)
 

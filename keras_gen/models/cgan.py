@@ -63,12 +63,7 @@ class ConditionalGAN(Conditional, GAN):
 
     def call(self, inputs, training=False):
         """D's logits `[B]` for `(x, labels)`."""
-        if not isinstance(inputs, list | tuple) or len(inputs) != 2:
-            raise ValueError(
-                f"{type(self).__name__} is called on (x, labels), got "
-                f"{type(inputs).__name__}."
-            )
-        x, labels = inputs
+        x, labels = self.split_call_inputs(inputs, "call")
         self._check_shape(x.shape, "call")
         return self._discriminate(x, labels, training=training)
 

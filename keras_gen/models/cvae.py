@@ -37,17 +37,9 @@ class CVAE(Conditional, VAE):
         self._set_classes(num_classes)
         super().__init__(input_shape, latent_dim, **kw)
 
-    def _split(self, inputs, where):
-        if not isinstance(inputs, list | tuple) or len(inputs) != 2:
-            raise ValueError(
-                f"{type(self).__name__}.{where} takes (x, labels), got "
-                f"{type(inputs).__name__}."
-            )
-        return inputs
-
     def call(self, inputs, training=False):
         """Mean of p(x|z, y) at the posterior mean, for `(x, labels)`."""
-        x, labels = self._split(inputs, "call")
+        x, labels = self.split_call_inputs(inputs, "call")
         return self.likelihood_of(self.posterior(x, labels).mean(), labels).mean()
 
     def encode(self, x, labels=None):

@@ -186,13 +186,7 @@ class GAN(AdversarialModel):
                 f"discriminator takes (batch, {taken}); both must be the data shape "
                 f"(batch, {self.data_shape})."
             )
-        scores = self.logits_shape(self.discriminator)
-        if scores not in ((), (1,)):
-            raise ValueError(
-                "The discriminator must output one logit per example, shape (batch, "
-                f"1), got (batch, {scores}) (a discriminator may also return "
-                "[features, logits])."
-            )
+        self.check_one_logit(self.discriminator)
 
     def _generator_for(self, training):
         # Training plays the raw generator; sampling uses the average when kept.

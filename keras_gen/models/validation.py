@@ -29,6 +29,20 @@ def check_positive_int(value, name="n"):
 class InputChecks:
     """Validation methods shared by every keras_gen model (see the module doc)."""
 
+    # Semi-supervised models: every batch needs a labelled example.
+    needs_labelled_examples = False
+
+    def _no_labelled_message(self, where):
+        return (
+            f"{type(self).__name__}.{where} expected labelled examples (labels in "
+            f"[0, {self.num_classes})) besides the unlabelled ones ({UNLABELLED}), "
+            "got none; batch with keras_gen.data.load_semi_supervised"
+        )
+
+    def _check_some_labelled(self, labels, where):
+        if self.needs_labelled_examples and not np.any(np.asarray(labels) >= 0):
+            raise ValueError(self._no_labelled_message(where) + ".")
+
     @property
     def _unlabelled(self):
         return UNLABELLED if self.accepts_unlabelled else None
@@ -141,6 +155,9 @@ class InputChecks:
                 low = tf.reduce_min(tf.concat([known, [0.0]], 0))
                 high = tf.reduce_max(tf.concat([known, [0.0]], 0))
                 checks.append(tf.debugging.Assert(ok, [f"{name} labels", low, high]))
+                if self.needs_labelled_examples and where == "fit":
+                    some = tf.reduce_any(values >= 0)
+                    checks.append(tf.debugging.Assert(some, [f"{name} unlabelled"]))
         return checks
 
     def _checked_dataset(self, dataset, where):
@@ -174,6 +191,8 @@ class InputChecks:
         if f"{cls} range" in text:
             low, high = (numbers + ["?", "?"])[:2]
             return ValueError(self._range_message(where, low, high) + " (in a batch)")
+        if f"{cls} unlabelled" in text:
+            return ValueError(self._no_labelled_message(where) + " (in a batch)")
         low, high = (numbers + ["?", "?"])[:2]
         return ValueError(
             f"{cls} expected integer labels in [0, {self.num_classes})"
@@ -210,6 +229,8 @@ class InputChecks:
                     where,
                     unlabelled=self._unlabelled,
                 )
+                if where == "fit":
+                    self._check_some_labelled(labels, where)
             return self._checked_dataset(x, where)
         if isinstance(x, np.ndarray | tf.Tensor | list):
             if len(x) == 0:
@@ -223,6 +244,8 @@ class InputChecks:
                         f"{cls}.{where} expected one label per example ({len(x)}), "
                         f"got {len(labels)}."
                     )
+                if where == "fit":
+                    self._check_some_labelled(labels, where)
         return x
 
     # -- labels ----------------------------------------------------------------

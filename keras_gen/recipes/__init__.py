@@ -7,10 +7,11 @@ prints. The presets live here, not in the model files, so that the models import
 no registry and the registry imports no model.
 """
 
+from . import aaes as aaes
 from . import autoencoders as autoencoders
 from . import classifier as classifier
 from . import gans as gans
 from . import vaes as vaes
 from .optimizers import adam_cosine as adam_cosine
 
-__all__ = ["adam_cosine", "autoencoders", "classifier", "gans", "vaes"]
+__all__ = ["aaes", "adam_cosine", "autoencoders", "classifier", "gans", "vaes"]
