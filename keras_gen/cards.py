@@ -77,6 +77,23 @@ def latent_figure(model, path, x, y, recipe=None):
     )
 
 
+def prior_figure(model, path, x, y):
+    """10,000 prior samples beside the codes of the test images `x` (coloured by
+    label `y`), on the same axes limits: how well q(z) matches p(z)."""
+    codes = np.concatenate(
+        [np.asarray(model.encode(x[i : i + 1000])) for i in range(0, len(x), 1000)]
+    )
+    prior = np.asarray(model.prior_samples(10000, seed=0))
+    return save_scatter(
+        path,
+        {
+            "prior samples p(z)": (prior, None),
+            f"{type(model).__name__} codes of the test set": (codes, y),
+        },
+        share_axes=True,
+    )
+
+
 def write_figures(model, folder, x, y, test_arrays, recipe=None):
     """Writes `samples.png` and, where they apply, `latent.png` (2-D codes of the
     test set, from `test_arrays()`), `manifold.png` (2-D VAE) and `classes.png`."""
@@ -89,6 +106,15 @@ def write_figures(model, folder, x, y, test_arrays, recipe=None):
     if kind == "likelihood" and model.latent_dim == 2:
         grid = np.asarray(model.manifold(20))
         save_figure(folder / "manifold.png", {"decoded prior quantiles": grid}, 20)
+    if "prior_overlay" in model.card_figures and model.latent_dim == 2:
+        prior_figure(model, folder / "prior.png", *test_arrays())
+    if "style_grid" in model.card_figures:
+        grid = model.style_grid(10)
+        save_figure(
+            folder / "styles.png",
+            {"one style per row, digits 0-9 across": grid.reshape(-1, *grid.shape[2:])},
+            model.num_classes,
+        )
     if samples(type(model)) and model.takes_labels:
         grid = model.class_grid(10)
         save_figure(
@@ -121,6 +147,23 @@ def _figure_lines(preset, path):
             "The 10,000 test digits in the learned 2-D code (a VAE's posterior means), "
             "coloured by label, beside "
             "their projection on the first two principal components.",
+            "",
+        ]
+    if (path / "prior.png").is_file():
+        lines += [
+            "![prior samples beside the test set's codes](prior.png)",
+            "",
+            "Left: 10,000 samples of the prior (`model.prior_samples(10000, "
+            "seed=0)`); right: the codes of the 10,000 test digits, coloured by "
+            "label. The adversarial phases push the second towards the first.",
+            "",
+        ]
+    if (path / "styles.png").is_file():
+        lines += [
+            "![one style per row, digits 0-9 across](styles.png)",
+            "",
+            "Each row decodes one prior sample z (the style) with the labels 0 to 9 "
+            "(`model.style_grid(10)`).",
             "",
         ]
     if (path / "manifold.png").is_file():

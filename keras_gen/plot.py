@@ -66,13 +66,14 @@ def save_figure(path, panels, ncols=8, dpi=100):
     return path
 
 
-def save_scatter(path, panels, dpi=100):
+def save_scatter(path, panels, dpi=100, share_axes=False):
     """Saves 2-D point clouds coloured by label, one titled panel each, as a PNG.
 
     Args:
         path: Output `.png` path.
         panels: Dict `{title: (points [N, 2], labels [N])}`.
         dpi: Resolution.
+        share_axes: The same axis limits in every panel.
 
     Returns:
         The path written.
@@ -84,21 +85,25 @@ def save_scatter(path, panels, dpi=100):
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 5))
+    fig, axes = plt.subplots(
+        1,
+        len(panels),
+        figsize=(5.5 * len(panels), 5),
+        sharex=share_axes,
+        sharey=share_axes,
+    )
     for ax, (title, (points, labels)) in zip(
         np.atleast_1d(axes), panels.items(), strict=True
     ):
         points = np.asarray(points)
-        sc = ax.scatter(
-            points[:, 0],
-            points[:, 1],
-            c=labels,
-            cmap="tab10",
-            s=2,
-            alpha=0.6,
-            vmin=-0.5,
-            vmax=9.5,
+        colours = (
+            {"color": "0.5"}
+            if labels is None
+            else {"c": labels, "cmap": "tab10", "vmin": -0.5, "vmax": 9.5}
         )
+        scatter = ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.6, **colours)
+        if labels is not None:
+            sc = scatter
         ax.set_title(title)
         ax.set_xticks([])
         ax.set_yticks([])

@@ -12,6 +12,7 @@ from keras_gen import (
     ClusteringAAE,
     SemiSupervisedAAE,
     SupervisedAAE,
+    cards,
     evaluation,
     metrics,
     priors,
@@ -324,3 +325,15 @@ def test_prior_fit_is_near_its_floor_for_codes_drawn_from_the_prior():
     assert abs(out["prior_mmd2"]) < 0.02 and out["prior_ks_max"] < 0.15
     untrained = evaluation.prior_fit(AAE(latent_dim=2, prior="mixture", **SMALL), ds)
     assert untrained["prior_mmd2"] > 5 * abs(out["prior_mmd2"])
+
+
+def test_cards_show_the_codes_over_the_prior_and_the_style_grid(tmp_path):
+    x, y = _images(40), np.arange(40) % 10
+    aae = AAE(latent_dim=2, prior="mixture", **SMALL)
+    cards.write_figures(aae, tmp_path / "aae", x[:8], y[:8], lambda: (x, y))
+    assert (tmp_path / "aae" / "prior.png").is_file()
+    assert (tmp_path / "aae" / "latent.png").is_file()
+    supervised = SupervisedAAE(latent_dim=3, **SMALL)
+    cards.write_figures(supervised, tmp_path / "s", x[:8], y[:8], lambda: (x, y))
+    assert (tmp_path / "s" / "styles.png").is_file()
+    assert not (tmp_path / "s" / "prior.png").exists()  # a 3-D code is not drawn

@@ -234,3 +234,25 @@ def test_gan_ema_script_measures_both_generators(mnist, tmp_path):
         float(r.split("parzen_log_likelihood ")[1].split(",")[0]) for r in rows[1:]
     ]
     assert scores[0] != scores[1]
+
+
+def test_aae_table_reads_the_zoo_and_never_fills_in_a_missing_number(
+    mnist, tmp_path, monkeypatch
+):
+    from keras_gen import zoo
+
+    bench = _benchmark_module("aae_table")
+    monkeypatch.setenv("KERAS_GEN_ZOO", str(tmp_path))  # an empty zoo
+    (table,) = _tables(bench.table())
+    assert len(table) == 1 + len(bench.ROWS)
+    assert all("not trained" in row for row in table[1:])
+    # A preset with measured metrics shows them and the command that measured them.
+    model = zoo.create_model("aae_mnist", hidden_units=(8,), discriminator_units=(4,))
+    metrics = {
+        "command": "keras-gen evaluate aae_mnist",
+        "values": {"prior_mmd2": 0.25},
+    }
+    model.save_to_preset(tmp_path / "aae_mnist", {"metrics": metrics})
+    (table,) = _tables(bench.table())
+    row = next(r for r in table if "MMD" in r)
+    assert "| 0.25 |" in row and "keras-gen evaluate aae_mnist" in row

@@ -132,6 +132,7 @@ class AAE(AdversarialModel):
     }
     metric_names = ("reconstruction", "mse", "d_loss", "g_loss", "d_real", "d_fake")
     evaluations = ("reconstruction", "samples")
+    card_figures = ("prior_overlay",)
 
     def __init__(
         self,
@@ -475,6 +476,8 @@ class SupervisedAAE(Conditional, AAE):
     Reference:
         Makhzani et al. 2015, section 4 and figure 7.
     """
+
+    card_figures = ("style_grid",)
 
     def __init__(self, input_shape=(28, 28, 1), latent_dim=8, num_classes=10, **kw):
         if kw.get("label_prior"):

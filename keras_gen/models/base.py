@@ -50,6 +50,8 @@ class Model(InputChecks, keras.Model):
     num_classes = None
     # What `keras_gen.evaluation` measures of this model (by capability).
     evaluations = ()
+    # Extra figures its model card shows (see `keras_gen.cards.write_figures`).
+    card_figures = ()
 
     def __init__(self, input_shape, input_range=None, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -46,7 +46,7 @@ zoo.register_preset(
     "Gaussians on a circle (the paper's figure 2 setting), 1000-1000 ReLU networks.",
     dataset="mnist",
     recipe=dict(
-        epochs=50,
+        epochs=30,
         **TRAIN,
         optimizers=PHASES,
         evaluations=["reconstruction", "prior_fit"],
@@ -66,7 +66,7 @@ zoo.register_preset(
     "paper's Parzen-window setting); samples are decoded prior draws.",
     dataset="mnist",
     recipe=dict(
-        epochs=100,
+        epochs=50,
         **TRAIN,
         optimizers=PHASES,
         evaluations=["reconstruction", "samples", "prior_fit"],

@@ -1,0 +1,118 @@
+"""How an adversarial autoencoder preset's metrics move with the epoch budget,
+measured on validation images (train[50000:]), never on the test split.
+
+`train` runs the preset's recipe (`keras_gen.training.train_preset`, as
+`keras-gen train` does) into a folder, keeping a copy of the weights at chosen
+epochs; `measure` evaluates every copy on validation images with the preset's
+evaluators and writes a Markdown table, the rule for choosing the budget beside it.
+
+    python benchmarks/aae_epoch_budget.py train aae_gaussian_mnist outputs/aae_g \
+        --snapshots 10 20 30 40 50
+    python benchmarks/aae_epoch_budget.py measure aae_gaussian_mnist outputs/aae_g \
+        --out benchmarks/results/aae_gaussian_mnist_budget.md
+
+Validation images: train[50000:55000] are scored; a metric's own hyperparameter
+(the Parzen sigma) is chosen on train[55000:56000].
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import keras
+
+from keras_gen import evaluation, presets, training, zoo
+
+SCORED, TUNING = "train[50000:55000]", "train[55000:56000]"
+
+
+class Snapshots(keras.callbacks.Callback):
+    """Copies the model's weights to `folder/epoch_N.weights.h5` at given epochs."""
+
+    def __init__(self, folder, epochs):
+        super().__init__()
+        self.folder = Path(folder)
+        self.epochs = set(epochs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 in self.epochs:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.model.save_weights(self.folder / f"epoch_{epoch + 1}.weights.h5")
+
+
+def train(args):
+    snapshots = Snapshots(Path(args.folder) / "snapshots", args.snapshots)
+    training.train_preset(
+        args.preset,
+        args.folder,
+        epochs=max(args.snapshots),
+        callbacks=[snapshots],
+        verbose=2,
+    )
+
+
+def measure(args):
+    preset = zoo.get_preset(args.preset)
+    model = presets.load_preset_folder(args.folder)
+    supervised = preset.recipe.get("supervised_metrics", False)
+
+    def split(name):
+        return evaluation.preset_dataset(
+            preset, name, 500, shuffle=False, supervised=supervised
+        )
+
+    options = {"validation": split(TUNING)}
+    if "sample_metrics" in preset.recipe:
+        options["metrics"] = tuple(preset.recipe["sample_metrics"])
+    kinds = evaluation.capabilities(type(model), preset.recipe)
+    paths = sorted(
+        (Path(args.folder) / "snapshots").glob("epoch_*.weights.h5"),
+        key=lambda p: int(p.stem.split("_")[1].split(".")[0]),
+    )
+    rows = []
+    for path in paths:
+        model.load_weights(path)
+        start = time.perf_counter()
+        values = evaluation.evaluate(model, split(SCORED), kinds, **options)
+        values.pop("examples", None)
+        epochs = int(path.stem.split("_")[1].split(".")[0])
+        rows.append({"epochs": epochs, **values})
+        print(json.dumps(rows[-1]), f"{time.perf_counter() - start:.0f} s", flush=True)
+    keys = [k for k in rows[0] if k != "epochs"]
+    lines = [
+        f"# {args.preset}: validation metrics against epochs",
+        "",
+        f"Snapshots of one run of the preset's recipe, scored on {SCORED} (the "
+        f"Parzen sigma chosen on {TUNING}) by",
+        "",
+        "    " + " ".join(["python benchmarks/aae_epoch_budget.py", *sys.argv[1:]]),
+        "",
+        "| epochs | " + " | ".join(keys) + " |",
+        "|---" * (len(keys) + 1) + "|",
+    ]
+    for row in rows:
+        cells = [f"{row[k]:.4g}" for k in keys]
+        lines.append(f"| {row['epochs']} | " + " | ".join(cells) + " |")
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    print("wrote", args.out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("preset")
+    t.add_argument("folder")
+    t.add_argument("--snapshots", type=int, nargs="+", required=True)
+    m = sub.add_parser("measure")
+    m.add_argument("preset")
+    m.add_argument("folder")
+    m.add_argument("--out", required=True)
+    args = parser.parse_args()
+    {"train": train, "measure": measure}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
