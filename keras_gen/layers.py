@@ -1,12 +1,17 @@
-"""Layers and tensor transforms the models share: Maxout, corruptions, shift/rotate.
+"""Layers and tensor transforms the models share: Maxout, corruptions, shift/rotate,
+and (from `gan_layers`) minibatch discrimination and virtual batch normalization.
 
-A leaf module: it imports no other keras_gen module, so models, data and everything
+A leaf module: it imports only the leaf `gan_layers`, so models, data and everything
 else may import it.
 """
 
 import keras
 import tensorflow as tf
 from keras import ops
+
+from .gan_layers import MinibatchDiscrimination as MinibatchDiscrimination
+from .gan_layers import VirtualBatchNormalization as VirtualBatchNormalization
+from .gan_layers import set_reference_batch as set_reference_batch
 
 CORRUPTIONS = ("gaussian", "masking", "salt_and_pepper")
 

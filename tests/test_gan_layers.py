@@ -1,0 +1,96 @@
+"""Minibatch discrimination and virtual batch normalization: property tests."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gen import layers
+
+
+def _features(n=8, a=6, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, a)).astype("float32")
+
+
+def test_identical_examples_give_the_batch_size_in_every_kernel():
+    layer = layers.MinibatchDiscrimination(num_kernels=4, kernel_dim=3)
+    x = np.repeat(_features(1), 5, axis=0)
+    out = np.asarray(layer(x))
+    assert out.shape == (5, 6 + 4)
+    np.testing.assert_allclose(out[:, :6], x)  # f(x) passes through
+    np.testing.assert_allclose(out[:, 6:], 5.0, rtol=1e-6)  # j runs over all, i too
+
+
+def test_an_examples_minibatch_features_depend_on_its_batch():
+    layer = layers.MinibatchDiscrimination(num_kernels=4, kernel_dim=3)
+    x = _features()
+    alone = np.asarray(layer(x[:4]))[0]
+    other = np.concatenate([x[:1], _features(3, seed=5)])
+    assert not np.allclose(alone[6:], np.asarray(layer(other))[0, 6:])
+    np.testing.assert_allclose(alone[:6], np.asarray(layer(other))[0, :6])
+    # The closeness of a distinct example to itself is 1, to others in (0, 1].
+    assert np.all(alone[6:] >= 1.0) and np.all(alone[6:] <= 4.0)
+
+
+def test_minibatch_discrimination_trains_inside_a_model_and_round_trips(tmp_path):
+    x = keras.Input((6,))
+    h = layers.MinibatchDiscrimination(num_kernels=3, kernel_dim=2)(x)
+    model = keras.Model(x, keras.layers.Dense(1)(h))
+    model.compile("adam", "mse")
+    model.fit(_features(32), np.zeros((32, 1)), batch_size=8, verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded(_features(8)), model(_features(8)), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(num_kernels=0), "num_kernels must be a positive integer, got 0"),
+        (dict(kernel_dim=0), "kernel_dim must be a positive integer, got 0"),
+        (dict(num_kernels=2.5), "num_kernels must be a positive integer, got 2.5"),
+    ],
+)
+def test_minibatch_discrimination_arguments_are_checked(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        layers.MinibatchDiscrimination(**kwargs)
+
+
+def _vbn_model():
+    x = keras.Input((6,))
+    h = keras.layers.Dense(5)(x)
+    return keras.Model(x, layers.VirtualBatchNormalization()(h))
+
+
+def test_vbn_output_of_an_example_ignores_the_rest_of_its_batch():
+    model = _vbn_model()
+    assert layers.set_reference_batch(model, _features(64, seed=1)) == 1
+    x = _features(8)
+    together = np.asarray(model(x))
+    for i in range(8):
+        np.testing.assert_allclose(
+            np.asarray(model(x[i : i + 1]))[0], together[i], rtol=1e-5
+        )
+    mixed = np.concatenate([x[:1], 100 * _features(7, seed=9)])
+    np.testing.assert_allclose(np.asarray(model(mixed))[0], together[0], rtol=1e-5)
+
+
+def test_vbn_on_its_reference_batch_is_close_to_batch_normalization():
+    model = _vbn_model()
+    reference = _features(256, seed=2)
+    layers.set_reference_batch(model, reference)
+    hidden = np.asarray(model.layers[1](reference))
+    batch_norm = (hidden - hidden.mean(0)) / np.sqrt(hidden.var(0) + 1e-5)
+    # Each example also weighs 1/257 in its own statistics: outliers shrink a little.
+    np.testing.assert_allclose(
+        np.asarray(model(reference)), batch_norm, rtol=0.05, atol=0.01
+    )
+
+
+def test_vbn_before_its_reference_batch_is_a_clear_error():
+    model = _vbn_model()
+    with pytest.raises(ValueError, match="has no reference batch"):
+        model(_features(4))
+    with pytest.raises(ValueError, match="no VirtualBatchNormalization"):
+        layers.set_reference_batch(
+            keras.Sequential([keras.layers.Dense(2)]), _features(4)
+        )
