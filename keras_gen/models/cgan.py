@@ -52,7 +52,7 @@ class ConditionalGAN(Conditional, GAN):
         return generator([z, self.as_column(labels)], training=training)
 
     def _discriminator_outputs(self, x, labels, training):
-        return self.discriminator([x, self.as_column(labels)], training=training)
+        return self._scorer([x, self.as_column(labels)], training=training)
 
     # -- labels at the edge ----------------------------------------------------
 

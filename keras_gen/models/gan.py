@@ -60,6 +60,12 @@ class GAN(AdversarialModel):
             use; the game goes on with the raw generator (Yazici et al. 2019
             measured the average to give better samples). The generator must be
             clonable by `keras.models.clone_model` (functional or sequential).
+        feature_matching: `None`; or the generator descends feature matching
+            (Salimans et al. 2016, section 3.1), ||E_x f(x) - E_z f(G(z))||^2 over
+            each minibatch, instead of `generator_loss`, with f the output of the
+            discriminator layer of that name, or (`True`) the features of a
+            discriminator returning `[features, logits]`. The discriminator trains
+            as usual; `g_loss` is still tracked and `feature_matching` is added.
         seed: Seed of the noise stream.
         **kwargs: `keras.Model` arguments such as `name`.
 
@@ -116,6 +122,7 @@ class GAN(AdversarialModel):
         noise="uniform",
         input_range=(0.0, 1.0),
         ema_decay=None,
+        feature_matching=None,
         seed=None,
         **kwargs,
     ):
@@ -145,11 +152,15 @@ class GAN(AdversarialModel):
         self.generator = generator or self._default_generator()
         self.discriminator = discriminator or self._default_discriminator()
         self._check_networks()
+        self.feature_matching = feature_matching
+        # Not tracked (it shares the discriminator's layers and weights).
+        object.__setattr__(self, "_scorer", self._feature_scorer())
         self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.generator_ema = None
         if ema_decay is not None:
             self.keep_average("generator", ema_decay)
-        self._declare_metrics(self.metric_names)
+        fm = ("feature_matching",) if feature_matching is not None else ()
+        self._declare_metrics(self.metric_names + fm)
         self.built = True  # the sub-networks are functional and built already
 
     # -- networks --------------------------------------------------------------
@@ -188,6 +199,35 @@ class GAN(AdversarialModel):
             )
         self.check_one_logit(self.discriminator)
 
+    def _feature_scorer(self):
+        """The network `discriminate` calls: the discriminator, or a view of it
+        returning `[features of the feature_matching layer, logits]`."""
+        fm, disc = self.feature_matching, self.discriminator
+        if fm is None:
+            return disc
+        if fm is True:
+            if len(disc.outputs) != 2:
+                raise ValueError(
+                    "feature_matching=True needs a discriminator returning "
+                    f"[features, logits], got {len(disc.outputs)} output(s); or "
+                    "name one of its layers."
+                )
+            return disc
+        if not isinstance(fm, str):
+            raise TypeError(
+                "feature_matching must be None, True or a discriminator layer name, "
+                f"got {type(fm).__name__}."
+            )
+        names = [layer.name for layer in disc.layers]
+        if fm not in names:
+            raise ValueError(
+                f"feature_matching layer {fm!r} is not a layer of the discriminator; "
+                f"its layers are: {', '.join(names)}."
+            )
+        return keras.Model(
+            disc.inputs, [disc.get_layer(fm).output, disc.outputs[-1]], name="scorer"
+        )
+
     def _generator_for(self, training):
         # Training plays the raw generator; sampling uses the average when kept.
         if training or self.generator_ema is None:
@@ -206,7 +246,7 @@ class GAN(AdversarialModel):
         return features, as_float32(logits)
 
     def _discriminator_outputs(self, x, labels, training):
-        return self.discriminator(x, training=training)
+        return self._scorer(x, training=training)
 
     def _discriminate(self, x, labels=None, training=False):
         return ops.reshape(self.discriminate(x, labels, training)[1], (-1,))
@@ -255,9 +295,17 @@ class GAN(AdversarialModel):
 
         def g_terms():
             fake = self._generate(self._noise(m), y, training=True)
-            return {"g_loss": self._g_loss(self._discriminate(fake, y, training=True))}
+            fake_features, fake_logits = self.discriminate(fake, y, training=True)
+            terms = {"g_loss": self._g_loss(ops.reshape(fake_logits, (-1,)))}
+            if self.feature_matching is not None:
+                real_features = self.discriminate(real, y, training=True)[0]
+                terms["feature_matching"] = losses.feature_matching_loss(
+                    real_features, fake_features
+                )
+            return terms
 
-        terms = d_terms | self.phase("g_optimizer", g_terms, minimize="g_loss")
+        minimize = "g_loss" if self.feature_matching is None else "feature_matching"
+        terms = d_terms | self.phase("g_optimizer", g_terms, minimize=minimize)
         self.update_averages()
         return self._update_metric_trackers(terms)
 
@@ -315,6 +363,7 @@ class GAN(AdversarialModel):
             "noise": self.noise,
             "input_range": None if self.input_range is None else list(self.input_range),
             "ema_decay": self.ema_decay,
+            "feature_matching": self.feature_matching,
         }
 
     def _architecture_config(self):
