@@ -33,6 +33,8 @@ class AdversarialModel(GenerativeModel):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._averages = {}
+        self._histories = {}
+        self.history_weight = 0.0
         for name in self.optimizer_names:
             setattr(self, name, None)
 
@@ -63,10 +65,12 @@ class AdversarialModel(GenerativeModel):
         optimizer = getattr(self, optimizer_name)
         variables = self.optimizer_variables(optimizer_name)
         networks = [getattr(self, n) for n in self.optimizer_networks[optimizer_name]]
+        names = self.optimizer_networks[optimizer_name]
         with tf.GradientTape() as tape:
             terms = loss_fn()
             loss = distribute.average_loss(as_float32(terms[minimize]))
-            loss = optimizer.scale_loss(loss + self.layer_penalty(networks))
+            loss += self.layer_penalty(networks) + self.history_penalty(names)
+            loss = optimizer.scale_loss(loss)
         grads = tape.gradient(loss, variables)
         # A variable this phase's loss does not reach (the style head of an
         # encoder in a classification phase) is left out, not given a zero step.
@@ -156,6 +160,66 @@ class AdversarialModel(GenerativeModel):
             network = getattr(self, network_name)
             for avg, weight in zip(average.weights, network.weights, strict=True):
                 avg.assign(decay * avg + (1.0 - decay) * weight)
+
+    # -- historical averaging ---------------------------------------------------
+
+    def keep_history(self, network_name, weight):
+        """Historical averaging (Salimans et al. 2016, 3.3): every phase that
+        updates `network_name` also descends `weight * ||theta - mean_t theta_t||^2`
+        over its trainable weights, the mean running over the weights after every
+        step so far (`update_histories`). The running means are non-trainable
+        weights of the model, saved and loaded with it."""
+        network = getattr(self, network_name)
+        aggregation = "only_first_replica"  # every replica holds the same values
+        means = [
+            self.add_weight(
+                shape=v.shape,
+                initializer="zeros",
+                trainable=False,
+                name=f"{network_name}_history_{i}",
+                aggregation=aggregation,
+            )
+            for i, v in enumerate(network.trainable_variables)
+        ]
+        count = self.add_weight(
+            shape=(),
+            initializer="zeros",
+            trainable=False,
+            name=f"{network_name}_history_count",
+            aggregation=aggregation,
+        )
+        self._histories[network_name] = (means, count)
+        self.history_weight = float(weight)
+
+    def history_penalty(self, network_names):
+        """The historical-averaging penalty of these sub-networks, divided by the
+        replicas (zero before the first step: there is no history yet)."""
+        total = 0.0
+        for name in network_names:
+            if name not in self._histories:
+                continue
+            means, count = self._histories[name]
+            weights = getattr(self, name).trainable_variables
+            distance = tf.add_n(
+                [
+                    ops.sum(ops.square(as_float32(w) - m))
+                    for w, m in zip(weights, means, strict=True)
+                ]
+            )
+            total += ops.cast(count > 0, "float32") * distance
+        if isinstance(total, float):
+            return total
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        return self.history_weight * total / replicas
+
+    def update_histories(self):
+        """Adds the current weights of every averaged sub-network to its mean."""
+        for name, (means, count) in self._histories.items():
+            count.assign_add(1.0)
+            for w, m in zip(
+                getattr(self, name).trainable_variables, means, strict=True
+            ):
+                m.assign(m + (as_float32(w) - m) / count)
 
     # -- discriminators with features ------------------------------------------
 

@@ -66,6 +66,10 @@ class GAN(AdversarialModel):
             discriminator layer of that name, or (`True`) the features of a
             discriminator returning `[features, logits]`. The discriminator trains
             as usual; `g_loss` is still tracked and `feature_matching` is added.
+        historical_averaging: `None`, or a weight lambda > 0: each player's
+            update also descends lambda ||theta - (1/t) sum_i theta[i]||^2, the
+            mean over its weights after every step so far (Salimans et al. 2016,
+            section 3.3), kept as non-trainable weights saved with the model.
         seed: Seed of the noise stream.
         **kwargs: `keras.Model` arguments such as `name`.
 
@@ -123,6 +127,7 @@ class GAN(AdversarialModel):
         input_range=(0.0, 1.0),
         ema_decay=None,
         feature_matching=None,
+        historical_averaging=None,
         seed=None,
         **kwargs,
     ):
@@ -155,6 +160,16 @@ class GAN(AdversarialModel):
         self.feature_matching = feature_matching
         # Not tracked (it shares the discriminator's layers and weights).
         object.__setattr__(self, "_scorer", self._feature_scorer())
+        self.historical_averaging = None
+        if historical_averaging is not None:
+            if isinstance(historical_averaging, bool) or not historical_averaging > 0:
+                raise ValueError(
+                    "historical_averaging must be None or a weight > 0, got "
+                    f"{historical_averaging!r}."
+                )
+            self.historical_averaging = float(historical_averaging)
+            for network in ("generator", "discriminator"):
+                self.keep_history(network, self.historical_averaging)
         self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.generator_ema = None
         if ema_decay is not None:
@@ -307,6 +322,7 @@ class GAN(AdversarialModel):
         minimize = "g_loss" if self.feature_matching is None else "feature_matching"
         terms = d_terms | self.phase("g_optimizer", g_terms, minimize=minimize)
         self.update_averages()
+        self.update_histories()
         return self._update_metric_trackers(terms)
 
     def _test_terms(self, x, labels):
@@ -364,6 +380,7 @@ class GAN(AdversarialModel):
             "input_range": None if self.input_range is None else list(self.input_range),
             "ema_decay": self.ema_decay,
             "feature_matching": self.feature_matching,
+            "historical_averaging": self.historical_averaging,
         }
 
     def _architecture_config(self):
