@@ -327,8 +327,12 @@ class GAN(AdversarialModel):
 
     def _test_terms(self, x, labels):
         fake = self._generate(self._noise(ops.shape(x)[0]), labels)
-        real_logits = self._discriminate(x, labels)
-        fake_logits = self._discriminate(fake, labels)
+        return self._evaluation_terms(
+            self._discriminate(x, labels), self._discriminate(fake, labels)
+        )
+
+    def _evaluation_terms(self, real_logits, fake_logits):
+        """The game's metrics from the logits of real and generated examples."""
         return {
             "d_loss": losses.minimax_discriminator_loss(real_logits, fake_logits),
             "g_loss": self._g_loss(fake_logits),

@@ -1,7 +1,6 @@
 """`WGANGP`: the Wasserstein GAN with a gradient penalty on the critic."""
 
 import keras
-from keras import ops
 
 from .. import losses
 from .dcgan import DCGAN
@@ -80,10 +79,7 @@ class WGANGP(DCGAN):
     def _g_loss(self, fake_scores):
         return losses.wasserstein_generator_loss(fake_scores)
 
-    def _test_terms(self, x, labels):
-        fake = self._generate(self._noise(ops.shape(x)[0]), labels)
-        real_scores = self._discriminate(x, labels)
-        fake_scores = self._discriminate(fake, labels)
+    def _evaluation_terms(self, real_scores, fake_scores):
         return {
             "d_loss": losses.wasserstein_discriminator_loss(real_scores, fake_scores),
             "g_loss": self._g_loss(fake_scores),
