@@ -144,7 +144,8 @@ def _figure_lines(preset, path):
         lines += [
             "![MNIST test set in the 2-D code space and in PCA to 2-D](latent.png)",
             "",
-            "The 10,000 test digits in the learned 2-D code (a VAE's posterior means), "
+            "The 10,000 test digits in the learned 2-D code (a VAE's posterior means, "
+            "an autoencoder's codes), "
             "coloured by label, beside "
             "their projection on the first two principal components.",
             "",
