@@ -152,3 +152,20 @@ def feature_matching_loss(real_features, fake_features):
     fake = ops.reshape(fake, (m, -1))
     value = ops.sum(ops.square(ops.mean(real, 0) - ops.mean(fake, 0)))
     return value * ops.ones((m,))
+
+
+def _log_partition(class_logits):
+    return tf.reduce_logsumexp(tf.cast(class_logits, "float32"), axis=-1)
+
+
+def k_plus_one_real_loss(class_logits):
+    """-log D(x) per example for a K-class discriminator whose K+1-th ("fake")
+    logit is fixed at 0 (Salimans et al. 2016, section 5): D(x) = Z / (Z + 1),
+    Z = sum_k exp(l_k), so -log D(x) = softplus(log Z) - log Z."""
+    log_z = _log_partition(class_logits)
+    return tf.nn.softplus(log_z) - log_z
+
+
+def k_plus_one_fake_loss(class_logits):
+    """-log(1 - D(G(z))) per example for the same discriminator: softplus(log Z)."""
+    return tf.nn.softplus(_log_partition(class_logits))
