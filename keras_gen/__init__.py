@@ -35,6 +35,7 @@ from .models.regularized_ae import (
 )
 from .models.ssaae import ClusteringAAE as ClusteringAAE
 from .models.ssaae import SemiSupervisedAAE as SemiSupervisedAAE
+from .models.ssgan import SemiSupervisedGAN as SemiSupervisedGAN
 from .models.ssvae import SemiSupervisedVAE as SemiSupervisedVAE
 from .models.stacked import StackedAutoencoder as StackedAutoencoder
 from .models.vae import VAE as VAE
@@ -47,6 +48,7 @@ __all__ = [
     "AdversarialModel",
     "ClusteringAAE",
     "SemiSupervisedAAE",
+    "SemiSupervisedGAN",
     "SupervisedAAE",
     "priors",
     "Model",

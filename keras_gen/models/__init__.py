@@ -17,6 +17,7 @@ from .regularized_ae import (
 )
 from .ssaae import ClusteringAAE as ClusteringAAE
 from .ssaae import SemiSupervisedAAE as SemiSupervisedAAE
+from .ssgan import SemiSupervisedGAN as SemiSupervisedGAN
 from .ssvae import SemiSupervisedVAE as SemiSupervisedVAE
 from .stacked import StackedAutoencoder as StackedAutoencoder
 from .vae import VAE as VAE
@@ -26,6 +27,7 @@ __all__ = [
     "AAE",
     "ClusteringAAE",
     "SemiSupervisedAAE",
+    "SemiSupervisedGAN",
     "SupervisedAAE",
     "ConditionalGAN",
     "DCGAN",

@@ -311,7 +311,7 @@ class GAN(AdversarialModel):
         def g_terms():
             fake = self._generate(self._noise(m), y, training=True)
             fake_features, fake_logits = self.discriminate(fake, y, training=True)
-            terms = {"g_loss": self._g_loss(ops.reshape(fake_logits, (-1,)))}
+            terms = {"g_loss": self._g_loss(fake_logits)}
             if self.feature_matching is not None:
                 real_features = self.discriminate(real, y, training=True)[0]
                 terms["feature_matching"] = losses.feature_matching_loss(

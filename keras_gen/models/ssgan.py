@@ -1,0 +1,188 @@
+"""`SemiSupervisedGAN`: the K+1-class GAN of Salimans et al. 2016, section 5.
+
+The discriminator is a K-class classifier whose K+1-th "fake" class has its logit
+fixed at 0, so D(x) = Z(x) / (Z(x) + 1) with Z = sum_k exp(l_k). It descends
+L_supervised (the cross-entropy of the labelled examples over the K classes) plus
+L_unsupervised = -E log D(x) - E log(1 - D(G(z))); the generator descends feature
+matching on a discriminator layer. Classes are predicted by argmax of the logits,
+from a moving average of the discriminator's weights when `ema_decay` is set.
+"""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from .. import losses
+from .gan import GAN
+
+
+def ssgan_discriminator(
+    input_shape,
+    num_classes,
+    units=(1000, 500, 250, 250, 250),
+    input_noise=0.3,
+    hidden_noise=0.5,
+):
+    """The released code's MNIST discriminator without weight normalization:
+    Gaussian noise on the input, dense ReLU layers each followed by Gaussian noise,
+    K logits. The last hidden layer is named `features` (feature matching)."""
+    x = keras.Input(tuple(input_shape), name="x")
+    h = layers.GaussianNoise(input_noise)(layers.Flatten()(x))
+    for i, width in enumerate(units):
+        name = "features" if i == len(units) - 1 else None
+        h = layers.Dense(int(width), activation="relu", name=name)(h)
+        h = layers.GaussianNoise(hidden_noise)(h)
+    return keras.Model(x, layers.Dense(int(num_classes))(h), name="discriminator")
+
+
+def ssgan_generator(latent_dim, output_shape, units=(500, 500)):
+    """z -> softplus layers with batch norm -> sigmoid image (the released code's
+    MNIST generator without weight normalization on its output layer)."""
+    z = keras.Input((int(latent_dim),), name="z")
+    h = z
+    for width in units:
+        h = layers.BatchNormalization()(
+            layers.Dense(int(width), activation="softplus")(h)
+        )
+    h = layers.Dense(int(np.prod(output_shape)), activation="sigmoid")(h)
+    return keras.Model(z, layers.Reshape(tuple(output_shape))(h), name="generator")
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class SemiSupervisedGAN(GAN):
+    """Semi-supervised GAN with a K+1-class discriminator (fake logit fixed at 0).
+
+    `fit` takes `(x, y)` batches with y in [0, num_classes) or -1 (unlabelled),
+    e.g. from `keras_gen.data.load_semi_supervised`; every batch needs a labelled
+    example. Metrics: `d_loss`, `supervised` (cross-entropy of the labelled
+    examples), `unsupervised`, `g_loss` (-log D(G(z)), tracked), and
+    `feature_matching` (what the generator descends).
+
+    Args:
+        input_shape: Shape of one example.
+        num_classes: K.
+        latent_dim: Size of z (uniform on [0, 1] in the paper: `noise="uniform01"`
+            is not offered; the default U(-1, 1) is an affine change of it that the
+            first layer absorbs).
+        discriminator: A `keras.Model` from examples to K logits, or `None` for
+            `ssgan_discriminator`.
+        generator: A `keras.Model` from z to examples, or `None`.
+        generator_units: Hidden widths of the default generator.
+        discriminator_units: Hidden widths of the default discriminator.
+        feature_matching: The discriminator layer the generator matches
+            (default `"features"`, the last hidden layer of the default network).
+        classifier_ema_decay: `None`, or the decay of a moving average of the
+            discriminator's weights (`discriminator_ema`) that `predict_classes`
+            uses, as the released code scores its test error.
+        **game: The `GAN` game arguments (`ema_decay`, `seed`, ...).
+
+    Reference:
+        Salimans et al., "Improved techniques for training GANs", NeurIPS 2016.
+    """
+
+    takes_labels = True
+    accepts_unlabelled = True
+    needs_labelled_examples = True
+    metric_names = ("d_loss", "supervised", "unsupervised", "g_loss")
+    evaluations = ("classes",)
+    network_arguments = {
+        "generator": ("generator_units",),
+        "discriminator": ("discriminator_units",),
+    }
+
+    def __init__(
+        self,
+        input_shape=(28, 28, 1),
+        num_classes=10,
+        latent_dim=100,
+        generator=None,
+        discriminator=None,
+        generator_units=(500, 500),
+        discriminator_units=(1000, 500, 250, 250, 250),
+        feature_matching="features",
+        classifier_ema_decay=None,
+        **game,
+    ):
+        self.num_classes = self._checked_num_classes(num_classes)
+        self.generator_units = tuple(int(u) for u in generator_units)
+        self.discriminator_units = tuple(int(u) for u in discriminator_units)
+        self._init_game(
+            input_shape,
+            latent_dim,
+            generator or ssgan_generator(latent_dim, input_shape, self.generator_units),
+            discriminator
+            or ssgan_discriminator(
+                input_shape, self.num_classes, self.discriminator_units
+            ),
+            feature_matching=feature_matching,
+            **game,
+        )
+        self._given_networks(generator=generator, discriminator=discriminator)
+        self.classifier_ema_decay = classifier_ema_decay
+        self.discriminator_ema = None
+        if classifier_ema_decay is not None:
+            self.keep_average("discriminator", classifier_ema_decay)
+
+    def _check_networks(self):
+        logits = self.logits_shape(self.discriminator)
+        if logits != (self.num_classes,):
+            raise ValueError(
+                f"The discriminator must output {self.num_classes} class logits "
+                f"(the fake class's is fixed at 0), got (batch, {logits})."
+            )
+
+    def _d_loss(self, real, fake, labels):
+        real_logits = self.discriminate(real, labels, training=True)[1]
+        fake_logits = self.discriminate(fake, labels, training=True)[1]
+        labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
+        labelled = ops.cast(labels >= 0, "float32")
+        ce = keras.losses.sparse_categorical_crossentropy(
+            ops.maximum(labels, 0), real_logits, from_logits=True
+        )
+        share = ops.maximum(ops.mean(labelled), 1e-6)
+        unsupervised = losses.k_plus_one_real_loss(
+            real_logits
+        ) + losses.k_plus_one_fake_loss(fake_logits)
+        # The mean cross-entropy of the labelled examples, through the batch mean.
+        return {
+            "d_loss": ce * labelled / share + unsupervised,
+            "supervised": (ce, labelled),
+            "unsupervised": unsupervised,
+        }
+
+    def _g_loss(self, fake_logits):
+        return losses.k_plus_one_real_loss(fake_logits)
+
+    def _test_terms(self, x, labels):
+        fake = self._generate(self._noise(ops.shape(x)[0]), labels)
+        terms = self._d_loss(x, fake, labels)
+        terms["g_loss"] = self._g_loss(self.discriminate(fake)[1])
+        return terms
+
+    def call(self, inputs, training=False):
+        """The K class logits `[B, K]` of a batch."""
+        self._check_shape(inputs.shape, "call")
+        return self.discriminate(inputs, training=training)[1]
+
+    def _classifier(self):
+        return self.discriminator_ema or self.discriminator
+
+    def predict_classes(self, x, batch_size=1000):
+        """argmax of the class logits (of the averaged discriminator if kept)."""
+        x = np.asarray(x, "float32")
+        net = self._classifier()
+        return np.concatenate(
+            [
+                np.argmax(np.asarray(net(x[i : i + batch_size], training=False)), -1)
+                for i in range(0, len(x), batch_size)
+            ]
+        ).astype("int32")
+
+    def get_config(self):
+        config = self._game_config() | {
+            "num_classes": self.num_classes,
+            "generator_units": list(self.generator_units),
+            "discriminator_units": list(self.discriminator_units),
+            "classifier_ema_decay": self.classifier_ema_decay,
+        }
+        return self._with_networks(config)
