@@ -2,7 +2,9 @@
 
 `MinibatchDiscrimination` lets the discriminator look at a whole minibatch;
 `VirtualBatchNormalization` normalizes every example with the statistics of a fixed
-reference batch. Both are re-exported by `keras_gen.layers`.
+reference batch; `WeightNormDense` is a dense layer with weight normalization
+(Salimans & Kingma 2016), which the semi-supervised GAN's networks use. All are
+re-exported by `keras_gen.layers`.
 
 Reference:
     Salimans, Goodfellow, Zaremba, Cheung, Radford & Chen, "Improved techniques for
@@ -180,3 +182,60 @@ def set_reference_batch(model, x_ref):
         for layer in layers:
             layer._recording = False
     return len(layers)
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class WeightNormDense(keras.layers.Layer):
+    """Dense layer with weight normalization: w = g v / ||v|| per output unit,
+    y = activation(x w + b) (Salimans & Kingma 2016).
+
+    `data_init(x)` is the paper's data-dependent initialization: it sets g and b
+    so that the pre-activations on the batch `x` have mean 0 and variance 1 per
+    unit (keras has no weight-normalization layer, so it is written here).
+
+    Args:
+        units: Output width.
+        activation: Activation (a Keras name or callable).
+        **kwargs: `keras.layers.Layer` arguments.
+    """
+
+    def __init__(self, units, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = _positive(units, "units")
+        self.activation = keras.activations.get(activation)
+
+    def build(self, input_shape):
+        self.v = self.add_weight(
+            shape=(input_shape[-1], self.units),
+            initializer=keras.initializers.RandomNormal(stddev=0.05),
+            name="v",
+        )
+        self.g = self.add_weight(shape=(self.units,), initializer="ones", name="g")
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="b")
+
+    def _direction(self):
+        return self.v / ops.sqrt(ops.sum(ops.square(self.v), axis=0, keepdims=True))
+
+    def call(self, inputs):
+        pre = ops.matmul(inputs, ops.cast(self._direction(), inputs.dtype))
+        pre = pre * ops.cast(self.g, pre.dtype) + ops.cast(self.bias, pre.dtype)
+        return self.activation(pre)
+
+    def data_init(self, x, epsilon=1e-6):
+        """Sets g = 1 / std(t) and b = -mean(t) / std(t) for t = x v / ||v||."""
+        x = ops.convert_to_tensor(x, "float32")
+        if not self.built:
+            self.build(x.shape)
+        t = ops.matmul(x, self._direction())
+        mean, std = ops.mean(t, axis=0), ops.std(t, axis=0) + epsilon
+        self.g.assign(1.0 / std)
+        self.bias.assign(-mean / std)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return super().get_config() | {
+            "units": self.units,
+            "activation": keras.activations.serialize(self.activation),
+        }

@@ -94,3 +94,30 @@ def test_vbn_before_its_reference_batch_is_a_clear_error():
         layers.set_reference_batch(
             keras.Sequential([keras.layers.Dense(2)]), _features(4)
         )
+
+
+def test_weight_norm_dense_depends_on_the_direction_of_v_only():
+    layer = layers.WeightNormDense(4)
+    x = _features(16)
+    before = np.asarray(layer(x))
+    layer.v.assign(layer.v * 7.0)
+    np.testing.assert_allclose(np.asarray(layer(x)), before, rtol=1e-5, atol=1e-6)
+    w = np.asarray(layer.v) / np.linalg.norm(np.asarray(layer.v), axis=0)
+    np.testing.assert_allclose(
+        before, x @ w * np.asarray(layer.g), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_weight_norm_data_init_standardizes_the_pre_activations(tmp_path):
+    layer = layers.WeightNormDense(5, activation="relu")
+    x = 3.0 + 2.0 * _features(256, seed=3)
+    layer.data_init(x)
+    layer.activation = keras.activations.get(None)
+    pre = np.asarray(layer(x))
+    np.testing.assert_allclose(pre.mean(0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(pre.std(0), 1.0, rtol=1e-3)
+    inputs = keras.Input((6,))
+    model = keras.Model(inputs, layers.WeightNormDense(3, activation="relu")(inputs))
+    model.save(tmp_path / "wn.keras")
+    loaded = keras.saving.load_model(tmp_path / "wn.keras")
+    np.testing.assert_allclose(loaded(x[:4]), model(x[:4]), rtol=1e-6)
