@@ -239,3 +239,20 @@ class WeightNormDense(keras.layers.Layer):
             "units": self.units,
             "activation": keras.activations.serialize(self.activation),
         }
+
+
+def data_init_weight_norm(model, x):
+    """The data-dependent initialization of every `WeightNormDense` layer of a
+    functional `model`, first to last, each on its own inputs for the batch `x`
+    (so later layers see the already initialized earlier ones).
+
+    Returns:
+        The number of layers initialized.
+    """
+    done = 0
+    for layer in model.layers:
+        if isinstance(layer, WeightNormDense):
+            inputs = keras.Model(model.inputs, layer.input)(x, training=False)
+            layer.data_init(inputs)
+            done += 1
+    return done

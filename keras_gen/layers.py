@@ -12,6 +12,7 @@ from keras import ops
 from .gan_layers import MinibatchDiscrimination as MinibatchDiscrimination
 from .gan_layers import VirtualBatchNormalization as VirtualBatchNormalization
 from .gan_layers import WeightNormDense as WeightNormDense
+from .gan_layers import data_init_weight_norm as data_init_weight_norm
 from .gan_layers import set_reference_batch as set_reference_batch
 
 CORRUPTIONS = ("gaussian", "masking", "salt_and_pepper")

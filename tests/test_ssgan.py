@@ -84,3 +84,15 @@ def test_learns_the_classes_from_a_few_labels(mnist_test_arrays):
     assert accuracy > 0.6, accuracy  # 0.76 measured (2026-12-02)
     assert model.discriminator_ema is not None
     assert np.all(np.isfinite(model.sample(4)))
+
+
+def test_initialize_standardizes_the_weight_normalized_layers(mnist_test_arrays):
+    model = SemiSupervisedGAN(**SMALL)
+    x = mnist_test_arrays[0][:200]
+    model.initialize(x)
+    features = keras.Model(
+        model.discriminator.inputs, model.discriminator.get_layer("features").output
+    )
+    # ReLU of standardized pre-activations: about half the units' values are 0.
+    h = np.asarray(features(x, training=False))
+    assert 0.3 < np.mean(h > 0) < 0.7

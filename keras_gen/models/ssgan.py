@@ -13,6 +13,7 @@ import numpy as np
 from keras import layers, ops
 
 from .. import losses
+from ..gan_layers import WeightNormDense, data_init_weight_norm
 from .gan import GAN
 
 
@@ -23,28 +24,28 @@ def ssgan_discriminator(
     input_noise=0.3,
     hidden_noise=0.5,
 ):
-    """The released code's MNIST discriminator without weight normalization:
-    Gaussian noise on the input, dense ReLU layers each followed by Gaussian noise,
-    K logits. The last hidden layer is named `features` (feature matching)."""
+    """The released code's MNIST discriminator: Gaussian noise on the input,
+    weight-normalized dense ReLU layers each followed by Gaussian noise, K
+    weight-normalized logits. The last hidden layer is named `features`."""
     x = keras.Input(tuple(input_shape), name="x")
     h = layers.GaussianNoise(input_noise)(layers.Flatten()(x))
     for i, width in enumerate(units):
         name = "features" if i == len(units) - 1 else None
-        h = layers.Dense(int(width), activation="relu", name=name)(h)
+        h = WeightNormDense(int(width), activation="relu", name=name)(h)
         h = layers.GaussianNoise(hidden_noise)(h)
-    return keras.Model(x, layers.Dense(int(num_classes))(h), name="discriminator")
+    return keras.Model(x, WeightNormDense(int(num_classes))(h), name="discriminator")
 
 
 def ssgan_generator(latent_dim, output_shape, units=(500, 500)):
-    """z -> softplus layers with batch norm -> sigmoid image (the released code's
-    MNIST generator without weight normalization on its output layer)."""
+    """z -> softplus layers with batch norm -> a weight-normalized sigmoid layer
+    (the released code's MNIST generator)."""
     z = keras.Input((int(latent_dim),), name="z")
     h = z
     for width in units:
         h = layers.BatchNormalization()(
             layers.Dense(int(width), activation="softplus")(h)
         )
-    h = layers.Dense(int(np.prod(output_shape)), activation="sigmoid")(h)
+    h = WeightNormDense(int(np.prod(output_shape)), activation="sigmoid")(h)
     return keras.Model(z, layers.Reshape(tuple(output_shape))(h), name="generator")
 
 
@@ -122,6 +123,22 @@ class SemiSupervisedGAN(GAN):
         self.discriminator_ema = None
         if classifier_ema_decay is not None:
             self.keep_average("discriminator", classifier_ema_decay)
+
+    def initialize(self, x):
+        """The data-dependent initialization of the weight-normalized layers: the
+        discriminator's on the real batch `x`, the generator's on as many noise
+        vectors (Salimans & Kingma 2016; the released code does it once)."""
+        x = self.validate_inputs(x, "initialize")
+        data_init_weight_norm(self.discriminator, x)
+        data_init_weight_norm(self.generator, self._noise(int(x.shape[0])))
+
+    def fit_recipe(self, train, *, epochs, callbacks=(), verbose=2, recipe=None):
+        """`initialize` on the first training batch, then `fit`."""
+        first = next(iter(train))
+        self.initialize(first[0] if isinstance(first, tuple) else first)
+        return super().fit_recipe(
+            train, epochs=epochs, callbacks=callbacks, verbose=verbose, recipe=recipe
+        )
 
     def _check_networks(self):
         logits = self.logits_shape(self.discriminator)

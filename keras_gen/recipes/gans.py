@@ -158,7 +158,7 @@ zoo.register_preset(
     ),
     description="Semi-supervised K+1-class GAN (Salimans et al. 2016) on "
     "permutation-invariant MNIST with 100 labels: the released code's networks "
-    "without weight normalization, feature matching on the last hidden layer.",
+    "(weight-normalized), feature matching on the last hidden layer.",
     dataset="mnist",
     recipe=dict(
         epochs=300,
