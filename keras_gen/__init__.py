@@ -17,7 +17,6 @@ from . import toy as toy
 from . import training as training
 from . import zoo as zoo
 from .models.aae import AAE as AAE
-from .models.aae import SupervisedAAE as SupervisedAAE
 from .models.adversarial import AdversarialModel as AdversarialModel
 from .models.autoencoder import Autoencoder as Autoencoder
 from .models.base import GenerativeModel as GenerativeModel
@@ -38,6 +37,7 @@ from .models.ssaae import SemiSupervisedAAE as SemiSupervisedAAE
 from .models.ssgan import SemiSupervisedGAN as SemiSupervisedGAN
 from .models.ssvae import SemiSupervisedVAE as SemiSupervisedVAE
 from .models.stacked import StackedAutoencoder as StackedAutoencoder
+from .models.supervised_aae import SupervisedAAE as SupervisedAAE
 from .models.vae import VAE as VAE
 from .models.wgan import WGANGP as WGANGP
 

@@ -1,7 +1,6 @@
 """keras_gen models; importing this package registers every preset."""
 
 from .aae import AAE as AAE
-from .aae import SupervisedAAE as SupervisedAAE
 from .autoencoder import Autoencoder as Autoencoder
 from .base import GenerativeModel as GenerativeModel
 from .cgan import ConditionalGAN as ConditionalGAN
@@ -20,6 +19,7 @@ from .ssaae import SemiSupervisedAAE as SemiSupervisedAAE
 from .ssgan import SemiSupervisedGAN as SemiSupervisedGAN
 from .ssvae import SemiSupervisedVAE as SemiSupervisedVAE
 from .stacked import StackedAutoencoder as StackedAutoencoder
+from .supervised_aae import SupervisedAAE as SupervisedAAE
 from .vae import VAE as VAE
 from .wgan import WGANGP as WGANGP
 

@@ -10,59 +10,31 @@
    so that the aggregated posterior q(z) matches p(z).
 
 The prior is anything that can be sampled (`keras_gen.priors`); samples are
-decoded prior draws. `SupervisedAAE` gives the label to the decoder so that the
-code learns style; the semi-supervised and clustering variants are in `ssaae.py`.
+decoded prior draws. `SupervisedAAE` (supervised_aae.py) gives the label to the
+decoder so that the code learns style; the semi-supervised and clustering
+variants are in `ssaae.py`.
 """
 
 import keras
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
-from keras import layers, ops
+from keras import ops
 
 from .. import losses, priors
 from ..data import UNLABELLED
 from . import networks
 from .adversarial import AdversarialModel
-from .base import Conditional, as_float32
+from .base import as_float32
+from .networks import (
+    code_discriminator,
+    input_range_of,
+    noisy_mlp_encoder,
+)
 
 tfd = tfp.distributions
 
 POSTERIORS = ("deterministic", "gaussian", "universal")
-LIKELIHOODS = ("bernoulli", "gaussian")
-
-
-def input_range_of(likelihood):
-    """The input range a reconstruction likelihood needs ([0, 1] for Bernoulli)."""
-    if likelihood not in LIKELIHOODS:
-        raise ValueError(
-            f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}."
-        )
-    return (0.0, 1.0) if likelihood == "bernoulli" else None
-
-
-def noisy_mlp_encoder(input_shape, noise_dim, output_dim, hidden_units, activation):
-    """The universal-approximator posterior's encoder: `[x, eta]` -> z, with the
-    noise eta `[B, noise_dim]` concatenated with the flattened example."""
-    x = keras.Input(tuple(input_shape), name="x")
-    eta = keras.Input((int(noise_dim),), name="eta")
-    h = layers.Concatenate()([layers.Flatten()(x), eta])
-    for units in hidden_units:
-        h = layers.Dense(int(units), activation=activation)(h)
-    return keras.Model([x, eta], layers.Dense(int(output_dim))(h), name="encoder")
-
-
-def code_discriminator(code_dim, hidden_units, num_classes=None, name="discriminator"):
-    """Dense discriminator of codes: z (and an integer label `[B, 1]`, one-hot)
-    through ReLU layers to one logit."""
-    z = keras.Input((int(code_dim),), name="z")
-    inputs, h = z, z
-    if num_classes:
-        labels, one_hot = networks._label_input(num_classes)
-        inputs, h = [z, labels], layers.Concatenate()([z, one_hot])
-    for units in hidden_units:
-        h = layers.Dense(int(units), activation="relu")(h)
-    return keras.Model(inputs, layers.Dense(1)(h), name=name)
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -457,79 +429,3 @@ class AAE(AdversarialModel):
             "label_prior": self.label_prior,
         }
         return self._with_networks(config)
-
-
-@keras.saving.register_keras_serializable(package="keras_gen")
-class SupervisedAAE(Conditional, AAE):
-    """Adversarial autoencoder whose decoder also sees the label (section 4), so
-    that the code holds the style and the label the digit.
-
-    Trained on `(x, y)` batches; `call((x, labels))`, `decode(z, labels)`,
-    `reconstruct(x, labels)`, `sample(n, labels)` and `style_grid(styles)`
-    (one style per row, decoded with every class).
-
-    Args:
-        num_classes: Labels are integers in `[0, num_classes)`.
-        **kwargs: The `AAE` arguments; a custom decoder takes `[z, labels]` with
-            labels shaped `[B, 1]`.
-
-    Reference:
-        Makhzani et al. 2015, section 4 and figure 7.
-    """
-
-    card_figures = ("style_grid",)
-
-    def __init__(self, input_shape=(28, 28, 1), latent_dim=8, num_classes=10, **kw):
-        if kw.get("label_prior"):
-            raise ValueError(
-                "SupervisedAAE gives the label to the decoder, not "
-                "the prior: label_prior must be False."
-            )
-        self._classes = num_classes
-        super().__init__(input_shape, latent_dim, **kw)
-
-    def _setup_classes(self):
-        self._set_classes(self._classes)
-
-    def _decoder_classes(self):
-        return self.num_classes
-
-    def _decoder_inputs(self, z, labels):
-        return [z, self.as_column(labels)]
-
-    def _step_labels(self, y):
-        return y
-
-    def _decode_labels(self, labels, z):
-        return self._check_class_labels(labels, "decode", len(z))
-
-    def call(self, inputs, training=False):
-        """Reconstructions of `(x, labels)`."""
-        x, labels = self.split_call_inputs(inputs, "call")
-        self._check_shape(x.shape, "call")
-        z = self._codes(x, training, sample=False)
-        return self._output(self._decode_params(z, labels, training))
-
-    def reconstruct(self, x, labels=None):
-        x = self.validate_inputs(x, "reconstruct")
-        return self.call((x, self._check_class_labels(labels, "reconstruct", len(x))))
-
-    def sample(self, n, labels=None):
-        """Decoded prior styles for the given labels (one class or `n`)."""
-        n = self._check_count(n)
-        labels = self._check_class_labels(labels, "sample", n)
-        return self.decode(self._prior_samples(n), labels)
-
-    def style_grid(self, styles=10, seed=0):
-        """`[styles, num_classes, *input_shape]`: each row one prior style z,
-        decoded with every class in turn."""
-        styles = self._check_count(styles, "styles")
-        z = np.repeat(self.noise_batch(styles, seed), self.num_classes, axis=0)
-        labels = np.tile(np.arange(self.num_classes), styles)
-        images = np.asarray(self.decode(z, labels))
-        return images.reshape(styles, self.num_classes, *self.data_shape)
-
-    def get_config(self):
-        config = super().get_config() | {"num_classes": self.num_classes}
-        config.pop("label_prior")
-        return config

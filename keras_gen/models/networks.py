@@ -13,6 +13,8 @@ from keras import layers
 
 from ..layers import Maxout
 
+LIKELIHOODS = ("bernoulli", "gaussian")
+
 
 def _shape(value, name):
     try:
@@ -331,4 +333,37 @@ def gan_mlp_discriminator(
         else:
             h = layers.Dense(units, activation="leaky_relu")(h)
         h = layers.Dropout(hidden_dropout)(h)
+    return keras.Model(inputs, layers.Dense(1)(h), name=name)
+
+
+def input_range_of(likelihood):
+    """The input range a reconstruction likelihood needs ([0, 1] for Bernoulli)."""
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(
+            f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}."
+        )
+    return (0.0, 1.0) if likelihood == "bernoulli" else None
+
+
+def noisy_mlp_encoder(input_shape, noise_dim, output_dim, hidden_units, activation):
+    """The universal-approximator posterior's encoder: `[x, eta]` -> z, with the
+    noise eta `[B, noise_dim]` concatenated with the flattened example."""
+    x = keras.Input(tuple(input_shape), name="x")
+    eta = keras.Input((int(noise_dim),), name="eta")
+    h = layers.Concatenate()([layers.Flatten()(x), eta])
+    for units in hidden_units:
+        h = layers.Dense(int(units), activation=activation)(h)
+    return keras.Model([x, eta], layers.Dense(int(output_dim))(h), name="encoder")
+
+
+def code_discriminator(code_dim, hidden_units, num_classes=None, name="discriminator"):
+    """Dense discriminator of codes: z (and an integer label `[B, 1]`, one-hot)
+    through ReLU layers to one logit."""
+    z = keras.Input((int(code_dim),), name="z")
+    inputs, h = z, z
+    if num_classes:
+        labels, one_hot = _label_input(num_classes)
+        inputs, h = [z, labels], layers.Concatenate()([z, one_hot])
+    for units in hidden_units:
+        h = layers.Dense(int(units), activation="relu")(h)
     return keras.Model(inputs, layers.Dense(1)(h), name=name)

@@ -17,9 +17,9 @@ from keras import layers, ops
 
 from .. import losses
 from . import networks
-from .aae import code_discriminator, input_range_of
 from .adversarial import AdversarialModel
 from .base import as_float32
+from .networks import code_discriminator, input_range_of
 
 
 def two_head_encoder(input_shape, num_classes, latent_dim, hidden_units, activation):
