@@ -41,12 +41,14 @@ def test_unknown_preset_lists_known_names():
 def test_list_models_filters_by_pattern_and_weights(tmp_zoo):
     assert zoo.list_models("ae*") == ["ae2d_mnist", "ae_mnist"]
     assert zoo.list_models("*ae_mnist") == [
+        "aae_mnist",
         "ae_mnist",
         "cae_mnist",
         "conv_ae_mnist",
         "cvae_mnist",
         "dae_mnist",
         "scae_mnist",
+        "supervised_aae_mnist",
         "vae_mnist",
     ]
     assert zoo.list_models("vae*") == ["vae2d_mnist", "vae_mnist"]
