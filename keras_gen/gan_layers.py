@@ -252,7 +252,8 @@ def data_init_weight_norm(model, x):
     done = 0
     for layer in model.layers:
         if isinstance(layer, WeightNormDense):
-            inputs = keras.Model(model.inputs, layer.input)(x, training=False)
+            entry = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+            inputs = keras.Model(entry, layer.input)(x, training=False)
             layer.data_init(inputs)
             done += 1
     return done

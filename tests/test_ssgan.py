@@ -91,7 +91,7 @@ def test_initialize_standardizes_the_weight_normalized_layers(mnist_test_arrays)
     x = mnist_test_arrays[0][:200]
     model.initialize(x)
     features = keras.Model(
-        model.discriminator.inputs, model.discriminator.get_layer("features").output
+        model.discriminator.inputs[0], model.discriminator.get_layer("features").output
     )
     # ReLU of standardized pre-activations: about half the units' values are 0.
     h = np.asarray(features(x, training=False))
