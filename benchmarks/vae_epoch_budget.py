@@ -17,28 +17,13 @@ import json
 import time
 from pathlib import Path
 
-import keras
-
 from keras_gen import evaluation, presets, training, zoo
+from keras_gen.callbacks import WeightSnapshots
 from keras_gen.cards import EPOCH_BUDGET_FILE
 
 
-class Snapshots(keras.callbacks.Callback):
-    """Copies the model's weights to `folder/epoch_N.weights.h5` at given epochs."""
-
-    def __init__(self, folder, epochs):
-        super().__init__()
-        self.folder = Path(folder)
-        self.epochs = set(epochs)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 in self.epochs:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self.model.save_weights(self.folder / f"epoch_{epoch + 1}.weights.h5")
-
-
 def train(args):
-    snapshots = Snapshots(Path(args.folder) / "snapshots", args.snapshots)
+    snapshots = WeightSnapshots(Path(args.folder) / "snapshots", args.snapshots)
     training.train_preset(
         args.preset, args.folder, epochs=args.epochs, callbacks=[snapshots]
     )

@@ -41,3 +41,23 @@ class PresetCheckpoint(keras.callbacks.Callback):
         self.model.save_to_preset(
             self.folder, self.metadata(self.history, self.elapsed())
         )
+
+
+class WeightSnapshots(keras.callbacks.Callback):
+    """Copies the model's weights to `folder/epoch_N.weights.h5` at chosen epochs
+    (counted from 1), so that an epoch budget can be measured on one run.
+
+    Args:
+        folder: Where the copies go (created when the first is written).
+        epochs: The epochs after which to copy.
+    """
+
+    def __init__(self, folder, epochs):
+        super().__init__()
+        self.folder = Path(folder)
+        self.epochs = set(int(e) for e in epochs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 in self.epochs:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.model.save_weights(self.folder / f"epoch_{epoch + 1}.weights.h5")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gen import StackedAutoencoder, presets, training, zoo
-from keras_gen.callbacks import PresetCheckpoint
+from keras_gen import Autoencoder, StackedAutoencoder, presets, training, zoo
+from keras_gen.callbacks import PresetCheckpoint, WeightSnapshots
 
 
 def _images(n=64, seed=0):
@@ -134,3 +134,24 @@ def test_training_code_asks_models_nothing_by_hasattr():
     for module in ("training", "evaluation", "cards", "callbacks", "cli"):
         source = (root / f"{module}.py").read_text()
         assert "hasattr(" not in source, module
+
+
+def test_weight_snapshots_copy_the_chosen_epochs(tmp_path):
+    model = Autoencoder(latent_dim=2, hidden_units=(8,), seed=0)
+    model.compile(keras.optimizers.Adam(1e-2))
+    x = np.random.default_rng(0).uniform(0, 1, (32, 28, 28, 1)).astype("float32")
+    snapshots = WeightSnapshots(tmp_path / "s", [1, 3])
+    model.fit(x, epochs=3, batch_size=16, verbose=0, callbacks=[snapshots])
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
+        "epoch_1.weights.h5",
+        "epoch_3.weights.h5",
+    ]
+    final = model.get_weights()
+    model.load_weights(tmp_path / "s" / "epoch_1.weights.h5")
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(final, model.get_weights(), strict=True)
+    )
+    model.load_weights(tmp_path / "s" / "epoch_3.weights.h5")
+    for a, b in zip(final, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
