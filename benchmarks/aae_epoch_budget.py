@@ -35,6 +35,7 @@ def train(args):
         epochs=max(args.snapshots),
         callbacks=[snapshots],
         verbose=2,
+        seed=args.seed,
     )
 
 
@@ -91,6 +92,7 @@ def main():
     t.add_argument("preset")
     t.add_argument("folder")
     t.add_argument("--snapshots", type=int, nargs="+", required=True)
+    t.add_argument("--seed", type=int, help="model and labelled-subset seed")
     m = sub.add_parser("measure")
     m.add_argument("preset")
     m.add_argument("folder")

@@ -1,18 +1,22 @@
-"""Mode collapse on the ring of 8 Gaussians: the plain GAN against its variants.
+"""Mode collapse on 2-D Gaussian mixtures: the plain GAN against its variants.
 
-Usage: python benchmarks/mode_collapse.py [--seeds N] [--steps N] [--batch-size N]
-                                          [--only NAME ...] [--quick] [--out PATH]
+Usage: python benchmarks/mode_collapse.py [--mixture ring|grid] [--seeds N]
+           [--steps N] [--batch-size N] [--only NAME ...] [--quick] [--out PATH]
 
 Published numbers for the same plain GAN disagree (PacGAN: 6.3 of 8 modes, VEEGAN: 1),
 because the papers differ in data, networks, budget and the coverage definition (see
 /work/shared/REFERENCES.md). This script fixes one protocol for every variant:
 
-- Data: the PacGAN/VEEGAN ring, 8 Gaussians of std 0.02 on a circle of radius 2
-  (`toy.ring_of_gaussians`). Per seed, one training set of 100,000 points, shuffled
-  and repeated; every variant trained with that seed sees the same set.
-- Networks, the same for every variant: generator z (2-D standard normal) -> 128 ->
-  128 -> 128 (ReLU) -> 2 (linear); discriminator or critic 2 -> 128 -> 128 -> 128
-  (LeakyReLU 0.2) -> 1 logit or score. No batch norm, no dropout.
+- Data (`--mixture`): the PacGAN/VEEGAN ring, 8 Gaussians of std 0.02 on a circle
+  of radius 2 (`toy.ring_of_gaussians`), or their 5 x 5 grid, 25 Gaussians of std
+  0.05 spaced 2 apart (`toy.grid_of_gaussians`). Per seed, one training set of
+  100,000 points, shuffled and repeated; every variant trained with that seed sees
+  the same set.
+- Networks, the same for every variant of a mixture (`MIXTURES`): generator z
+  (2-D standard normal) -> hidden ReLU layers -> 2 (linear); discriminator or
+  critic 2 -> hidden LeakyReLU(0.2) layers -> 1 logit or score, 128 -> 128 -> 128
+  units for the ring. No batch norm, no dropout. A variant may add a layer to the
+  discriminator (minibatch discrimination before the logit).
 - Budget: the same number of generator updates (`--steps`, default 4,000) on
   minibatches of 256 for every variant. A variant with k discriminator (critic)
   updates per generator update draws k fresh real minibatches per generator update,
@@ -25,13 +29,14 @@ because the papers differ in data, networks, budget and the coverage definition 
   so that the step size is not the only difference from the GAN rows.
 - Evaluation: 2,500 samples G(z) from fixed noise after the last update, scored by
   `toy.mode_coverage` with its defaults: a sample is high quality when it lies within
-  3 std (0.06) of its nearest mode, and a mode is covered when it has at least one
+  3 std of its nearest mode, and a mode is covered when it has at least one
   high-quality sample. Reported per variant: mean +- std over the seeds (seeds 0, 1,
   ...) of the modes covered and of the high-quality percentage, and in how many
-  seeds all 8 modes were covered.
+  seeds all modes were covered.
 
-Variants are the `VARIANTS` dict of builders; an improved GAN (minibatch
-discrimination, feature matching, unrolled) is one more entry when it exists.
+Variants are the `VARIANTS` dict of builders: the plain game's options, then the
+improved techniques of Salimans et al. 2016 (minibatch discrimination, feature
+matching, historical averaging), each added alone to the non-saturating GAN.
 """
 
 import argparse
@@ -44,17 +49,59 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_gen import GAN, WGANGP, toy
+from keras_gen import GAN, WGANGP, layers, toy
 
-MODES, RADIUS, STD = 8, 2.0, 0.02
 LATENT_DIM = 2
-UNITS = (128, 128, 128)
 DEFAULTS = dict(
     seeds=5, steps=4_000, batch_size=256, train_points=100_000, eval_samples=2_500
 )
 # --quick: seconds, for the test suite; its numbers mean nothing.
 QUICK = dict(seeds=1, steps=20, batch_size=64, train_points=1_000, eval_samples=500)
-OUT = Path(__file__).parent / "results" / "mode_collapse.md"
+RESULTS = Path(__file__).parent / "results"
+
+
+@dataclasses.dataclass(frozen=True)
+class Mixture:
+    """A toy target: its mode centres, their std, and the networks trained on it."""
+
+    title: str
+    centres: np.ndarray
+    std: float
+    published: str
+    units: tuple = (128, 128, 128)
+
+    def sample(self, n, seed):
+        return toy.mixture_samples(n, self.centres, self.std, seed)
+
+
+MIXTURES = {
+    "ring": Mixture(
+        "the ring of 8 Gaussians",
+        toy.ring_modes(8, 2.0),
+        0.02,
+        "Published, under other protocols (REFERENCES.md): PacGAN, plain GAN 6.3 +- "
+        "0.5 modes, 98.2 % high quality, PacGAN2 7.9 +- 0.1, 95.6 %; VEEGAN's table, "
+        "plain GAN 1 mode, Unrolled GAN 7.6 modes, 35.6 %, VEEGAN 8 modes, 52.9 %.",
+    ),
+    "grid": Mixture(
+        "the 5 x 5 grid of 25 Gaussians",
+        toy.grid_modes(5, 2.0),
+        0.05,
+        "PacGAN and VEEGAN report this grid too, under their own protocols; their "
+        "numbers are not in REFERENCES.md and were not checked here.",
+    ),
+}
+# The table of each mixture; the ring's keeps the name it has always had.
+OUTS = {"ring": RESULTS / "mode_collapse.md", "grid": RESULTS / "mode_collapse_grid.md"}
+# The networks of the running benchmark (set by `use_mixture`).
+UNITS = MIXTURES["ring"].units
+
+
+def use_mixture(name):
+    """Makes the builders below use the networks of mixture `name`."""
+    global UNITS
+    UNITS = MIXTURES[name].units
+    return MIXTURES[name]
 
 
 def generator():
@@ -66,12 +113,21 @@ def generator():
     return keras.Model(z, keras.layers.Dense(2)(h), name="generator")
 
 
-def discriminator(name="discriminator"):
-    """A point of the plane -> the shared MLP -> one logit (or critic score)."""
+def discriminator(name="discriminator", minibatch=None):
+    """A point of the plane -> the shared MLP -> one logit (or critic score).
+
+    The last hidden activation is the layer named "features" (feature matching
+    matches its batch means); `minibatch=(B, C)` puts a `MinibatchDiscrimination`
+    layer with B kernels of dimension C between it and the logit.
+    """
     x = keras.Input((2,))
     h = x
-    for units in UNITS:
-        h = keras.layers.LeakyReLU(0.2)(keras.layers.Dense(units)(h))
+    for i, units in enumerate(UNITS):
+        last = i == len(UNITS) - 1
+        h = keras.layers.Dense(units)(h)
+        h = keras.layers.LeakyReLU(0.2, name="features" if last else None)(h)
+    if minibatch is not None:
+        h = layers.MinibatchDiscrimination(*minibatch)(h)
     return keras.Model(x, keras.layers.Dense(1)(h), name=name)
 
 
@@ -83,7 +139,7 @@ def adam_wgan():
     return keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)
 
 
-def gan(**options):
+def gan(minibatch=None, **options):
     """A builder of a `GAN` on the shared networks with the given game options."""
 
     def build(seed):
@@ -91,7 +147,7 @@ def gan(**options):
             (2,),
             LATENT_DIM,
             generator=generator(),
-            discriminator=discriminator(),
+            discriminator=discriminator(minibatch=minibatch),
             noise="normal",
             input_range=None,
             seed=seed,
@@ -156,12 +212,27 @@ VARIANTS = {
         lambda: keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.9),
         jit_compile=False,
     ),
+    "minibatch_discrimination": Variant(
+        "GAN + minibatch discrimination (B 16, C 8)",
+        gan(minibatch=(16, 8), generator_loss="non_saturating"),
+        adam_gan,
+    ),
+    "feature_matching": Variant(
+        "GAN + feature matching (last hidden layer)",
+        gan(feature_matching="features", generator_loss="non_saturating"),
+        adam_gan,
+    ),
+    "historical_averaging": Variant(
+        "GAN + historical averaging (lambda 1e-3)",
+        gan(historical_averaging=1e-3, generator_loss="non_saturating"),
+        adam_gan,
+    ),
 }
 
 
-def ring_dataset(seed, train_points, batch_size):
+def mixture_dataset(mixture, seed, train_points, batch_size):
     """The seed's training set, shuffled and repeated, in minibatches."""
-    x = toy.ring_of_gaussians(train_points, MODES, RADIUS, STD, seed=seed)
+    x = MIXTURES[mixture].sample(train_points, seed)
     ds = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=seed)
     return ds.repeat().batch(batch_size, drop_remainder=True)
 
@@ -174,14 +245,16 @@ def run_variant(
     train_points=DEFAULTS["train_points"],
     eval_samples=DEFAULTS["eval_samples"],
     jit_compile=None,
+    mixture="ring",
 ):
-    """Trains one variant with one seed and scores its samples.
+    """Trains one variant with one seed on one mixture and scores its samples.
 
     Returns:
         The dict of `toy.mode_coverage` (`modes_covered`, `high_quality`, `counts`)
         plus `d_steps` (discriminator updates per generator update) and `seconds`.
     """
     variant = VARIANTS[name]
+    target = use_mixture(mixture)
     keras.utils.set_random_seed(seed)
     model = variant.build(seed)
     model.compile(
@@ -191,17 +264,17 @@ def run_variant(
         jit_compile=variant.jit_compile if jit_compile is None else jit_compile,
     )
     start = time.perf_counter()
-    data = ring_dataset(seed, train_points, batch_size)
+    data = mixture_dataset(mixture, seed, train_points, batch_size)
     model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)
     samples = model.generate(model.noise_batch(eval_samples, seed=10_000 + seed))
-    result = toy.mode_coverage(samples.numpy(), toy.ring_modes(MODES, RADIUS), STD)
+    result = toy.mode_coverage(samples.numpy(), target.centres, target.std)
     return result | {
         "d_steps": getattr(model, "d_steps", 1),
         "seconds": time.perf_counter() - start,
     }
 
 
-def summarize(name, runs):
+def summarize(name, runs, modes_total):
     """One table row (a dict) from the per-seed results of one variant."""
     modes = np.array([r["modes_covered"] for r in runs], float)
     quality = 100 * np.array([r["high_quality"] for r in runs])
@@ -211,7 +284,7 @@ def summarize(name, runs):
         d_steps=runs[0]["d_steps"],
         modes_mean=modes.mean(),
         modes_std=modes.std(),
-        all_modes=int((modes == MODES).sum()),
+        all_modes=int((modes == modes_total).sum()),
         quality_mean=quality.mean(),
         quality_std=quality.std(),
         per_seed=", ".join(
@@ -222,16 +295,18 @@ def summarize(name, runs):
     )
 
 
-def table(rows, command, seconds, settings):
+def table(rows, command, seconds, settings, mixture="ring"):
     """The markdown results file."""
+    target = MIXTURES[mixture]
+    modes = len(target.centres)
     lines = [
-        "# Mode collapse on the ring of 8 Gaussians",
+        f"# Mode collapse on {target.title}",
         "",
         f"Command: `{command}` ({seconds:.0f} s wall time in all, on 2 shared CPU "
         "cores).",
         "",
-        f"Protocol (module docstring of benchmarks/mode_collapse.py): ring of {MODES} "
-        f"Gaussians, radius {RADIUS:g}, std {STD:g}; {settings['train_points']:,} "
+        f"Protocol (module docstring of benchmarks/mode_collapse.py): {target.title}"
+        f", std {target.std:g}; {settings['train_points']:,} "
         f"training points per seed; generator {LATENT_DIM}-"
         + "-".join(map(str, UNITS))
         + "-2 (ReLU), discriminator/critic 2-"
@@ -242,8 +317,9 @@ def table(rows, command, seconds, settings):
         f"3 std of the nearest mode, a mode is covered by >= 1 high-quality sample. "
         f"Mean +- std over seeds 0 to {settings['seeds'] - 1}.",
         "",
-        "| variant | D updates per G update | modes covered (of 8) | seeds with all "
-        "8 | high-quality samples % | per seed: modes / % | seconds per run |",
+        f"| variant | D updates per G update | modes covered (of {modes}) | seeds "
+        f"with all {modes} | high-quality samples % | per seed: modes / % | seconds "
+        "per run |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -253,18 +329,13 @@ def table(rows, command, seconds, settings):
             f"{r['quality_mean']:.1f} +- {r['quality_std']:.1f} | {r['per_seed']} | "
             f"{r['seconds']:.0f} |"
         )
-    lines += [
-        "",
-        "Published, under other protocols (REFERENCES.md): PacGAN, plain GAN 6.3 +- "
-        "0.5 modes, 98.2 % high quality, PacGAN2 7.9 +- 0.1, 95.6 %; VEEGAN's table, "
-        "plain GAN 1 mode, Unrolled GAN 7.6 modes, 35.6 %, VEEGAN 8 modes, 52.9 %.",
-        "",
-    ]
+    lines += ["", target.published, ""]
     return "\n".join(lines)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mixture", choices=list(MIXTURES), default="ring")
     parser.add_argument("--seeds", type=int, help=f"default {DEFAULTS['seeds']}")
     parser.add_argument(
         "--steps", type=int, help=f"generator updates, default {DEFAULTS['steps']}"
@@ -278,7 +349,9 @@ def parse_args(argv=None):
     parser.add_argument(
         "--quick", action="store_true", help=f"tiny smoke-test settings: {QUICK}"
     )
-    parser.add_argument("--out", default=str(OUT), help="markdown table written here")
+    parser.add_argument(
+        "--out", help="markdown table written here (default: the mixture's file)"
+    )
     args = parser.parse_args(argv)
     for key in ("seeds", "steps", "batch_size"):
         value = getattr(args, key)
@@ -295,7 +368,12 @@ def main(argv=None):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     names = args.only or list(VARIANTS)
-    command = "python benchmarks/mode_collapse.py" + "".join(
+    default_out = str(OUTS[args.mixture])
+    out = args.out or default_out
+    command = "python benchmarks/mode_collapse.py"
+    if args.mixture != "ring":
+        command += f" --mixture {args.mixture}"
+    command += "".join(
         f" --{key.replace('_', '-')} {getattr(args, key)}"
         for key in ("seeds", "steps", "batch_size")
         if getattr(args, key) is not None
@@ -303,8 +381,8 @@ def main(argv=None):
     command += " --quick" * args.quick
     if args.only:
         command += " --only " + " ".join(args.only)
-    if args.out != str(OUT):
-        command += f" --out {args.out}"
+    if out != default_out:
+        command += f" --out {out}"
     start = time.perf_counter()
     rows = []
     for name in names:
@@ -318,18 +396,19 @@ def main(argv=None):
                 settings["eval_samples"],
                 # XLA compiling costs more than it saves on a few steps.
                 jit_compile=False if args.quick else None,
+                mixture=args.mixture,
             )
             for seed in range(settings["seeds"])
         ]
-        rows.append(summarize(name, runs))
+        rows.append(summarize(name, runs, len(MIXTURES[args.mixture].centres)))
         print(
             f"{VARIANTS[name].label}: modes {rows[-1]['per_seed']} "
             f"({rows[-1]['seconds']:.0f} s per run)",
             flush=True,
         )
-        text = table(rows, command, time.perf_counter() - start, settings)
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text)
+        text = table(rows, command, time.perf_counter() - start, settings, args.mixture)
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text)
     print(text)
     return rows
 

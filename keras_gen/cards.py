@@ -228,7 +228,14 @@ def write_card(name, path):
         *(
             [
                 f"The evaluation took {measured['wall_time_s']} s on 2 CPU "
-                f"cores; the peak resident memory of its process was "
+                + (
+                    "cores shared with other jobs (about "
+                    f"{measured['other_load']} cores busy with them, from the load "
+                    "average)"
+                    if measured.get("other_load", 0) >= 0.5
+                    else "cores"
+                )
+                + "; the peak resident memory of its process was "
                 f"{measured['peak_rss_mb']} MB.",
                 "",
             ]
@@ -248,8 +255,14 @@ def write_card(name, path):
         f"({meta['train_images_per_s']} images/s)"
         + (f"; {meta['train_note']}" if meta.get("train_note") else ""),
         f"- Parameters: {meta['params']:,}; "
-        f"weights file {meta['weights_bytes']:,} bytes,"
-        f" sha256 `{meta['sha256']}`",
+        f"weights file {meta['weights_bytes']:,} bytes"
+        + (
+            f" ({meta['weights_dtype']}: the metrics above were measured on the "
+            "rounded weights),"
+            if meta.get("weights_dtype", "float32") != "float32"
+            else ","
+        )
+        + f" sha256 `{meta['sha256']}`",
         f"- Class: `keras_gen.{meta['class']}`, Keras {meta['keras_version']}",
         "",
         "Per-epoch training metrics are in `metadata.json` (`history`).",

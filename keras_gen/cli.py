@@ -43,6 +43,7 @@ def _cmd_train(args):
         epochs=args.epochs,
         batch_size=args.batch_size,
         data_dir=args.data_dir,
+        seed=args.seed,
     )
     print(json.dumps(meta["metrics"], indent=2))
     print(f"wrote preset folder {Path(out).resolve()}")
@@ -104,6 +105,11 @@ def build_parser():
     p.add_argument("--batch-size", type=int)
     p.add_argument("--out")
     p.add_argument("--data-dir")
+    p.add_argument(
+        "--seed",
+        type=int,
+        help="model seed (and labelled-subset seed of a semi-supervised recipe)",
+    )
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="measure a pretrained preset's metrics")

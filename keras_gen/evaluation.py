@@ -17,6 +17,7 @@ dataset of `x` or `(x, y)` batches, built on the model's own verbs:
 `METRIC_DOCS` holds the description of every metric that a model card prints.
 """
 
+import os
 import resource
 import time
 
@@ -294,19 +295,22 @@ def preset_dataset(
     shuffle=None,
     supervised=False,
     training=False,
+    recipe=None,
 ):
-    """The dataset a preset's recipe trains or evaluates on, for `split`."""
-    options = dict(preset.recipe.get("data", {}))
-    if not split.startswith("train") and "test_data" in preset.recipe:
+    """The dataset a preset's recipe (or `recipe`, a variant of it) trains or
+    evaluates on, for `split`."""
+    recipe = preset.recipe if recipe is None else recipe
+    options = dict(recipe.get("data", {}))
+    if not split.startswith("train") and "test_data" in recipe:
         # e.g. a fixed binarization of the test images instead of a fresh one.
-        options = dict(preset.recipe["test_data"])
-    if training and "semi_supervised" in preset.recipe:
+        options = dict(recipe["test_data"])
+    if training and "semi_supervised" in recipe:
         return data.load_semi_supervised(
             preset.dataset,
             split,
             batch_size,
             data_dir=data_dir,
-            **preset.recipe["semi_supervised"],
+            **recipe["semi_supervised"],
             **options,
         )
     return data.load(
@@ -364,9 +368,14 @@ def evaluate_preset(
 
 def measure(name, model, metadata, data_dir=None):
     """`metadata` with the test metrics, the evaluation's wall time and peak memory."""
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     values = evaluate_preset(name, data_dir=data_dir, model=model)
     wall = time.perf_counter() - start
+    # Cores busy with other processes: the 1-minute load average less this
+    # process's own use (its CPU time over the wall time); approximate, so the
+    # card can say when its wall time was taken on shared cores.
+    own = (time.process_time() - cpu_start) / max(wall, 1e-9)
+    other_load = max(0.0, os.getloadavg()[0] - own)
     examples = values.pop("examples")
     return dict(metadata) | {
         "metrics": {
@@ -374,6 +383,7 @@ def measure(name, model, metadata, data_dir=None):
             "command": TEST_COMMAND.format(name=name),
             "values": values,
             "wall_time_s": round(wall, 1),
+            "other_load": round(other_load, 1),
             # Linux reports kilobytes; the peak of the whole process so far.
             "peak_rss_mb": round(
                 resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -19,6 +19,8 @@ from pathlib import Path
 import keras
 
 WEIGHTS_FILE = "model.weights.h5"
+# Storage types of a preset's float32 variables: None keeps float32 (lossless).
+WEIGHT_DTYPES = (None, "float16")
 CONFIG_FILE = "config.json"
 METADATA_FILE = "metadata.json"
 
@@ -47,14 +49,20 @@ def verify_weights(path, expected):
         )
 
 
-def compress_weights(src, dst):
+def compress_weights(src, dst, dtype=None):
     """Copies a Keras `.weights.h5` file with gzip (and byte-shuffle) compression.
 
     Lossless: the arrays, groups and attributes are the same, and
     `load_weights` reads the copy as it reads the original (h5py decompresses
-    transparently). Float32 weights shrink by about 12 %.
+    transparently). Float32 weights shrink by about 12 %. With `dtype`
+    ("float16"), float32 arrays are stored in that type (half the bytes, lossy:
+    see `round_weights`); `load_weights` casts them back to the variables' float32.
     """
     import h5py
+    import numpy as np
+
+    if dtype not in WEIGHT_DTYPES:
+        raise ValueError(f"weights dtype must be one of {WEIGHT_DTYPES}, got {dtype!r}.")
 
     with h5py.File(src, "r") as source, h5py.File(dst, "w") as target:
         target.attrs.update(source.attrs)
@@ -66,10 +74,30 @@ def compress_weights(src, dst):
             options = {}
             if item.shape and item.size > 1:
                 options = dict(compression="gzip", compression_opts=9, shuffle=True)
-            target.create_dataset(name, data=item[()], **options)
+            array = item[()]
+            if dtype is not None and array.dtype == np.float32:
+                array = array.astype(dtype)
+            target.create_dataset(name, data=array, **options)
             target[name].attrs.update(item.attrs)
 
         source.visititems(copy)
+
+
+def round_weights(model, dtype):
+    """Rounds every float32 variable of `model` to `dtype` ("float16") in place, so
+    that metrics measured afterwards are those of the weights `save_preset` stores
+    with `weights_dtype=dtype` (loading them back gives these values exactly)."""
+    import numpy as np
+
+    if dtype is None:
+        return model
+    if dtype not in WEIGHT_DTYPES:
+        raise ValueError(f"weights dtype must be one of {WEIGHT_DTYPES}, got {dtype!r}.")
+    for variable in model.weights:
+        if variable.dtype == "float32":
+            value = keras.ops.convert_to_numpy(variable)
+            variable.assign(value.astype(dtype).astype(np.float32))
+    return model
 
 
 def read_metadata_file(path):
@@ -115,7 +143,7 @@ def load_preset_folder(path, overrides=None, expected_class=None, name=None):
     return model
 
 
-def save_preset(model, path, metadata=None):
+def save_preset(model, path, metadata=None, weights_dtype=None):
     """Writes a model as a preset folder (see the module docstring).
 
     The weights are written from an uncompiled copy so the file holds the model's
@@ -126,6 +154,8 @@ def save_preset(model, path, metadata=None):
         model: The model to write.
         path: Folder to write into (created if missing).
         metadata: Extra metadata (dataset, metrics, training recipe, wall time).
+        weights_dtype: None (float32, lossless) or "float16" (half the bytes;
+            call `round_weights` first to measure what is stored).
 
     Returns:
         The metadata written.
@@ -143,7 +173,7 @@ def save_preset(model, path, metadata=None):
         tmp_file = Path(tmp) / WEIGHTS_FILE
         clone.save_weights(tmp_file)
         compressed = Path(tmp) / ("compressed" + WEIGHTS_FILE)
-        compress_weights(tmp_file, compressed)
+        compress_weights(tmp_file, compressed, weights_dtype)
         shutil.move(compressed, weights)
     (path / CONFIG_FILE).write_text(json.dumps(serialized, indent=2) + "\n")
     meta = read_metadata_file(path) | dict(metadata or {})
@@ -151,6 +181,7 @@ def save_preset(model, path, metadata=None):
         "class": type(model).__name__,
         "sha256": sha256(weights),
         "weights_bytes": weights.stat().st_size,
+        "weights_dtype": weights_dtype or "float32",
         # Trainable parameters, as the cards have always counted them (Keras'
         # count_params also counts batch-norm statistics, averages, seeds).
         "params": trainable_params(model),

@@ -86,18 +86,26 @@ def train_preset(
     steps_per_execution=50,
     verbose=2,
     callbacks=(),
+    seed=None,
     **overrides,
 ):
     """Trains a preset from scratch on its dataset and writes a preset folder.
 
     Checkpoints the preset folder after every epoch, then measures the test metrics
     (the same function `keras-gen evaluate` runs) and writes the model card.
+    `seed` replaces the model's seed and, for a semi-supervised recipe, the seed
+    that draws the labelled subset, for runs over several seeds.
 
     Returns:
         The trained model and its metadata.
     """
     preset = zoo.get_preset(name)
     recipe = preset.recipe
+    if seed is not None:
+        overrides["seed"] = int(seed)
+        recipe = recipe | {"seed": int(seed)}
+        if "semi_supervised" in recipe:
+            recipe["semi_supervised"] = recipe["semi_supervised"] | {"seed": int(seed)}
     epochs = recipe_epochs(name, recipe, epochs)
     batch_size = batch_size or recipe.get("batch_size", 128)
     data.prepare(preset.dataset, data_dir=data_dir)
@@ -109,6 +117,7 @@ def train_preset(
         data_dir,
         supervised=recipe.get("supervised", False),
         training=True,
+        recipe=recipe,
     )
     train_examples = recipe.get("train_examples", 60000)
     model = zoo.create_model(name, **overrides)
@@ -122,7 +131,8 @@ def train_preset(
             "train_split": f"{train_split} ({train_examples:,} images)",
             "recipe": run,
             "train_command": f"keras-gen train {name}"
-            + ("" if "clustering" in recipe else f" --epochs {epochs}"),
+            + ("" if "clustering" in recipe else f" --epochs {epochs}")
+            + ("" if seed is None else f" --seed {seed}"),
             "train_wall_time_s": round(wall, 1),
             "train_images_per_s": round(len(history) * train_examples / wall),
             "epochs_done": len(history),
@@ -163,9 +173,13 @@ def finish_preset(
         model = presets.load_preset_folder(out_dir)
         metadata = presets.read_metadata_file(out_dir)
     preset = zoo.get_preset(name)
+    # A recipe may store its weights in float16 (the zoo's size budget): round
+    # them first so the metrics are those of the stored weights.
+    weights_dtype = preset.recipe.get("weights_dtype")
+    presets.round_weights(model, weights_dtype)
     if measure:
         metadata = evaluation.measure(name, model, metadata, data_dir)
-    metadata = model.save_to_preset(out_dir, metadata)
+    metadata = model.save_to_preset(out_dir, metadata, weights_dtype)
     x, y = next(
         iter(
             evaluation.preset_dataset(

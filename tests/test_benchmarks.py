@@ -186,6 +186,30 @@ def test_mode_collapse_only_runs_the_named_variant(tmp_path):
         bench.main(["--quick", "--only", "no_such_variant", "--out", str(out)])
 
 
+def test_mode_collapse_on_the_grid_scores_25_modes(tmp_path):
+    bench = _benchmark_module("mode_collapse")
+    out = tmp_path / "grid.md"
+    names = ["minibatch_discrimination", "feature_matching", "historical_averaging"]
+    rows = bench.main(
+        ["--quick", "--mixture", "grid", "--only", *names, "--out", str(out)]
+    )
+    text = out.read_text()
+    assert text.startswith("# Mode collapse on the 5 x 5 grid of 25 Gaussians")
+    assert "--mixture grid --quick" in text and "modes covered (of 25)" in text
+    assert [row["name"] for row in rows] == names
+    for row in rows:
+        (run,) = row["runs"]
+        assert len(run["counts"]) == 25 and 0 <= run["modes_covered"] <= 25
+    # The techniques are in the networks and the game, not only in the labels.
+    disc = bench.discriminator(minibatch=(4, 3))
+    kinds = [type(layer).__name__ for layer in disc.layers]
+    assert "MinibatchDiscrimination" in kinds
+    assert disc.get_layer("features") is not None
+    model = bench.VARIANTS["feature_matching"].build(0)
+    assert model.feature_matching == "features"
+    assert bench.VARIANTS["historical_averaging"].build(0).historical_averaging > 0
+
+
 def test_gan_trained_briefly_on_the_ring_covers_several_modes():
     bench = _benchmark_module("mode_collapse")
     samples = 2500

@@ -7,9 +7,10 @@ import subprocess
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from keras_gen import cards, cli, evaluation, presets, training, zoo
+from keras_gen import cards, cli, data, evaluation, presets, training, zoo
 
 
 def test_console_script_lists_presets():
@@ -114,6 +115,42 @@ def test_train_writes_a_complete_preset_folder(mnist, tmp_path):
     card = (out / "README.md").read_text()
     assert f"{meta['metrics']['values']['bce']:.4f}" in card
     assert "keras-gen evaluate ae_mnist" in card
+
+
+def test_train_seed_replaces_the_model_seed_and_is_recorded(mnist, tmp_path):
+    model, meta = training.train_preset(
+        "ae_mnist",
+        tmp_path / "ae",
+        epochs=1,
+        data_dir=mnist,
+        verbose=0,
+        seed=7,
+        hidden_units=(8,),
+        latent_dim=2,
+    )
+    assert model.seed == 7 and meta["recipe"]["seed"] == 7
+    assert meta["train_command"] == "keras-gen train ae_mnist --epochs 1 --seed 7"
+
+
+def test_seed_draws_another_labelled_subset_of_a_semi_supervised_recipe(mnist):
+    preset = zoo.get_preset("ssaae_mnist_100labels")
+
+    def labelled(seed):
+        recipe = preset.recipe | {
+            "semi_supervised": preset.recipe["semi_supervised"] | {"seed": seed}
+        }
+        ds = evaluation.preset_dataset(
+            preset, "train[:2000]", 100, mnist, training=True, recipe=recipe
+        )
+        x, y = next(iter(ds))
+        keep = y.numpy() != data.UNLABELLED
+        assert keep.sum() == 100
+        return x.numpy()[keep].reshape(100, -1)
+
+    first, again, other = labelled(0), labelled(0), labelled(1)
+    same = {tuple(np.round(r, 3)) for r in first}
+    assert same == {tuple(np.round(r, 3)) for r in again}
+    assert same != {tuple(np.round(r, 3)) for r in other}
 
 
 def test_train_refuses_epochs_for_a_clustering_schedule(capsys, tmp_path):

@@ -157,6 +157,18 @@ def test_ae_mnist_is_shipped_with_weights():
     assert "ae_mnist" in zoo.list_models(pretrained=True)
 
 
+def test_shipped_zoo_keeps_its_size_budget():
+    """Under 150 MB in all, no weights file over 20 MiB (the brief's budget)."""
+    names = zoo.list_models(pretrained=True)
+    folders = [zoo.preset_dir(name) for name in names]
+    total = sum(f.stat().st_size for d in folders for f in d.rglob("*") if f.is_file())
+    assert total < 150e6, total
+    for name, folder in zip(names, folders, strict=True):
+        size = (folder / presets.WEIGHTS_FILE).stat().st_size
+        assert size <= 20 * 2**20, (name, size)
+        assert zoo.read_metadata(name)["weights_bytes"] == size, name
+
+
 def _check_images(name):
     """Test images a card check measures: 2,000, or 500 for a preset measured on
     the importance-sampled NLL (k = 5,000 draws per image: 262 s for cvae_mnist on

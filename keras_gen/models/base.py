@@ -350,17 +350,18 @@ class Model(InputChecks, keras.Model):
             )
         return model
 
-    def save_to_preset(self, path, metadata=None):
+    def save_to_preset(self, path, metadata=None, weights_dtype=None):
         """Writes `config.json`, `model.weights.h5` (variables only), `metadata.json`.
 
         Args:
             path: Folder to write into (created if missing).
             metadata: Extra metadata (dataset, metrics, training recipe, wall time).
+            weights_dtype: None (float32) or "float16" (see `presets.save_preset`).
 
         Returns:
             The metadata written.
         """
-        return presets.save_preset(self, path, metadata)
+        return presets.save_preset(self, path, metadata, weights_dtype)
 
 
 class Conditional:
