@@ -49,6 +49,13 @@ def verify_weights(path, expected):
         )
 
 
+def _check_dtype(dtype):
+    if dtype not in WEIGHT_DTYPES:
+        raise ValueError(
+            f"weights dtype must be one of {WEIGHT_DTYPES}, got {dtype!r}."
+        )
+
+
 def compress_weights(src, dst, dtype=None):
     """Copies a Keras `.weights.h5` file with gzip (and byte-shuffle) compression.
 
@@ -61,8 +68,7 @@ def compress_weights(src, dst, dtype=None):
     import h5py
     import numpy as np
 
-    if dtype not in WEIGHT_DTYPES:
-        raise ValueError(f"weights dtype must be one of {WEIGHT_DTYPES}, got {dtype!r}.")
+    _check_dtype(dtype)
 
     with h5py.File(src, "r") as source, h5py.File(dst, "w") as target:
         target.attrs.update(source.attrs)
@@ -91,8 +97,7 @@ def round_weights(model, dtype):
 
     if dtype is None:
         return model
-    if dtype not in WEIGHT_DTYPES:
-        raise ValueError(f"weights dtype must be one of {WEIGHT_DTYPES}, got {dtype!r}.")
+    _check_dtype(dtype)
     for variable in model.weights:
         if variable.dtype == "float32":
             value = keras.ops.convert_to_numpy(variable)
