@@ -169,3 +169,22 @@ def k_plus_one_real_loss(class_logits):
 def k_plus_one_fake_loss(class_logits):
     """-log(1 - D(G(z))) per example for the same discriminator: softplus(log Z)."""
     return tf.nn.softplus(_log_partition(class_logits))
+
+
+def labelled_cross_entropy(labels, logits):
+    """The cross-entropy of a batch's labelled examples, as per-example terms.
+
+    Labels are class indices, or -1 for an unlabelled example (as
+    `keras_gen.data.load_semi_supervised` gives them). Returns `(terms, ce,
+    labelled)`: `terms`, whose batch mean is the mean cross-entropy of the
+    labelled examples (0 for the unlabelled ones, the rest scaled by the batch's
+    share of labelled examples), the per-example cross-entropy `ce`, and the 0/1
+    mask `labelled`, which a tracker takes as the weights of a weighted mean.
+    """
+    labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
+    labelled = ops.cast(labels >= 0, "float32")
+    ce = keras.losses.sparse_categorical_crossentropy(
+        ops.maximum(labels, 0), logits, from_logits=True
+    )
+    share = ops.maximum(ops.mean(labelled), 1e-6)
+    return ce * labelled / share, ce, labelled

@@ -30,3 +30,25 @@ def test_losses_stay_finite_where_the_discriminator_saturates():
     fake = np.asarray(losses.k_plus_one_fake_loss(logits))
     assert np.all(np.isfinite(real)) and np.all(np.isfinite(fake))
     assert real[0] < 1e-6 and fake[1] < 1e-6  # confident and right: no loss
+
+
+def test_labelled_cross_entropy_is_the_mean_over_labelled_examples_only():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0, 2, (8, 4)).astype("float32")
+    labels = np.array([2, -1, 0, -1, -1, 3, -1, 1])
+    terms, ce, labelled = (
+        np.asarray(t) for t in losses.labelled_cross_entropy(labels, logits)
+    )
+    shifted = logits - logits.max(1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+    keep = labels >= 0
+    expected = -log_p[np.flatnonzero(keep), labels[keep]]
+    np.testing.assert_allclose(terms.mean(), expected.mean(), rtol=1e-5)
+    np.testing.assert_allclose(ce[keep], expected, rtol=1e-5)
+    np.testing.assert_array_equal(labelled, keep.astype("float32"))
+    assert np.all(terms[~keep] == 0)
+    # Unlabelled examples' logits do not matter.
+    other = logits.copy()
+    other[~keep] = 100.0
+    again = np.asarray(losses.labelled_cross_entropy(labels, other)[0])
+    np.testing.assert_allclose(again, terms, rtol=1e-6)

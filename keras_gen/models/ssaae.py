@@ -233,16 +233,11 @@ class SemiSupervisedAAE(AdversarialModel):
 
     def _classification_terms(self, x, labels, training=True):
         logits, _ = self._heads(x, training)
-        labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
-        labelled = ops.cast(labels >= 0, "float32")
-        ce = keras.losses.sparse_categorical_crossentropy(
-            ops.maximum(labels, 0), logits, from_logits=True
-        )
         # `ss_loss` is minimized: phase() averages it over the batch, which gives
         # the mean cross-entropy of the labelled examples. The tracker sees that
         # mean as a weighted one.
-        share = ops.maximum(ops.mean(labelled), 1e-6)
-        return {"ss_loss": ce * labelled / share, "classification": (ce, labelled)}
+        terms, ce, labelled = losses.labelled_cross_entropy(labels, logits)
+        return {"ss_loss": terms, "classification": (ce, labelled)}
 
     def train_step(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)

@@ -151,18 +151,13 @@ class SemiSupervisedGAN(GAN):
     def _d_loss(self, real, fake, labels):
         real_logits = self.discriminate(real, labels, training=True)[1]
         fake_logits = self.discriminate(fake, labels, training=True)[1]
-        labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
-        labelled = ops.cast(labels >= 0, "float32")
-        ce = keras.losses.sparse_categorical_crossentropy(
-            ops.maximum(labels, 0), real_logits, from_logits=True
-        )
-        share = ops.maximum(ops.mean(labelled), 1e-6)
+        # The mean cross-entropy of the labelled examples, through the batch mean.
+        supervised, ce, labelled = losses.labelled_cross_entropy(labels, real_logits)
         unsupervised = losses.k_plus_one_real_loss(
             real_logits
         ) + losses.k_plus_one_fake_loss(fake_logits)
-        # The mean cross-entropy of the labelled examples, through the batch mean.
         return {
-            "d_loss": ce * labelled / share + unsupervised,
+            "d_loss": supervised + unsupervised,
             "supervised": (ce, labelled),
             "unsupervised": unsupervised,
         }
