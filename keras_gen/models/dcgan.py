@@ -69,6 +69,7 @@ class DCGAN(GAN):
             self.data_shape,
             self.discriminator_filters,
             kernel_size=self.kernel_size,
+            minibatch=self.minibatch_discrimination,
             **self.discriminator_options,
         )
 

@@ -24,6 +24,29 @@ GENERATOR_LOSSES = {
 }
 
 
+def _minibatch_option(value, discriminator):
+    """`(num_kernels, kernel_dim)` of the default discriminator's minibatch layer."""
+    if value is None:
+        return None
+    if discriminator is not None:
+        raise ValueError(
+            "minibatch_discrimination shapes the default discriminator; with a "
+            "discriminator of your own, put a keras_gen.layers."
+            "MinibatchDiscrimination layer in it instead."
+        )
+    try:
+        kernels, dim = (int(v) for v in value)
+        ok = kernels >= 1 and dim >= 1 and all(not isinstance(v, bool) for v in value)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            "minibatch_discrimination must be None or (num_kernels >= 1, "
+            f"kernel_dim >= 1), got {value!r}."
+        )
+    return (kernels, dim)
+
+
 @keras.saving.register_keras_serializable(package="keras_gen")
 class GAN(AdversarialModel):
     """Generative adversarial net trained as the two-player minimax game.
@@ -70,6 +93,10 @@ class GAN(AdversarialModel):
             update also descends lambda ||theta - (1/t) sum_i theta[i]||^2, the
             mean over its weights after every step so far (Salimans et al. 2016,
             section 3.3), kept as non-trainable weights saved with the model.
+        minibatch_discrimination: `None`, or `(num_kernels, kernel_dim)`: the
+            default discriminator gets a `layers.MinibatchDiscrimination` layer
+            before its logit (Salimans et al. 2016, section 3.2). With a
+            discriminator of your own, put the layer in it instead.
         seed: Seed of the noise stream.
         **kwargs: `keras.Model` arguments such as `name`.
 
@@ -128,6 +155,7 @@ class GAN(AdversarialModel):
         ema_decay=None,
         feature_matching=None,
         historical_averaging=None,
+        minibatch_discrimination=None,
         seed=None,
         **kwargs,
     ):
@@ -153,6 +181,9 @@ class GAN(AdversarialModel):
         self.generator_loss = generator_loss
         self.label_smoothing = float(label_smoothing)
         self.noise = noise
+        self.minibatch_discrimination = _minibatch_option(
+            minibatch_discrimination, discriminator
+        )
         self._given_networks(generator=generator, discriminator=discriminator)
         self.generator = generator or self._default_generator()
         self.discriminator = discriminator or self._default_discriminator()
@@ -195,6 +226,7 @@ class GAN(AdversarialModel):
             self.discriminator_units,
             self.maxout_pieces,
             num_classes=self.num_classes,
+            minibatch=self.minibatch_discrimination,
         )
 
     def _check_networks(self):
@@ -385,6 +417,9 @@ class GAN(AdversarialModel):
             "ema_decay": self.ema_decay,
             "feature_matching": self.feature_matching,
             "historical_averaging": self.historical_averaging,
+            "minibatch_discrimination": None
+            if self.minibatch_discrimination is None
+            else list(self.minibatch_discrimination),
         }
 
     def _architecture_config(self):

@@ -11,7 +11,7 @@ import math
 import keras
 from keras import layers
 
-from ..layers import Maxout
+from ..layers import Maxout, MinibatchDiscrimination
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -131,6 +131,7 @@ def conv_encoder(
     dense_units=None,
     output_activation=None,
     name="encoder",
+    minibatch=None,
 ):
     """Convolutional encoder (or discriminator): stride-2 convolutions, a dense head.
 
@@ -144,6 +145,8 @@ def conv_encoder(
         dense_units: Optional hidden dense layer before the head.
         output_activation: Activation of the head.
         name: Model name.
+        minibatch: `(num_kernels, kernel_dim)` of a `MinibatchDiscrimination`
+            layer before the head (Salimans et al. 2016), or None.
 
     Returns:
         A functional `keras.Model` mapping `[B, H, W, C]` to `[B, output_dim]`.
@@ -162,6 +165,7 @@ def conv_encoder(
     h = layers.Flatten()(h)
     if dense_units:
         h = layers.Dense(dense_units, activation=activation)(h)
+    h = _minibatch_features(h, minibatch)
     outputs = layers.Dense(
         _positive(output_dim, "output_dim"), activation=output_activation
     )(h)
@@ -248,6 +252,20 @@ def conv_discriminator(input_shape, filters=(64, 128), **kwargs):
     return conv_encoder(input_shape, 1, filters, **kwargs)
 
 
+def _minibatch_features(h, minibatch):
+    """`h` with minibatch features appended (`minibatch=(B, C)`), or `h`."""
+    if minibatch is None:
+        return h
+    try:
+        num_kernels, kernel_dim = minibatch
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            "minibatch_discrimination must be (num_kernels, kernel_dim), got "
+            f"{minibatch!r}."
+        ) from err
+    return MinibatchDiscrimination(num_kernels, kernel_dim, name="minibatch")(h)
+
+
 def _label_input(num_classes):
     # Integer class ids in, one-hot vectors out (serializable, no Lambda layer).
     labels = keras.Input((1,), dtype="int32", name="labels")
@@ -303,6 +321,7 @@ def gan_mlp_discriminator(
     hidden_dropout=0.5,
     num_classes=None,
     name="discriminator",
+    minibatch=None,
 ):
     """Dense GAN discriminator of maxout layers with dropout, one logit out.
 
@@ -316,6 +335,8 @@ def gan_mlp_discriminator(
         num_classes: If set, a second input of integer labels `[B, 1]`, one-hot and
             concatenated with the flattened example.
         name: Model name.
+        minibatch: `(num_kernels, kernel_dim)` of a `MinibatchDiscrimination`
+            layer before the logit, or None.
 
     Returns:
         A functional `keras.Model`: `x` (or `[x, labels]`) to logits `[B, 1]`.
@@ -333,6 +354,7 @@ def gan_mlp_discriminator(
         else:
             h = layers.Dense(units, activation="leaky_relu")(h)
         h = layers.Dropout(hidden_dropout)(h)
+    h = _minibatch_features(h, minibatch)
     return keras.Model(inputs, layers.Dense(1)(h), name=name)
 
 
