@@ -1,5 +1,6 @@
-"""How an adversarial autoencoder preset's metrics move with the epoch budget,
-measured on validation images (train[50000:]), never on the test split.
+"""How a preset's metrics move with the epoch budget (written for the adversarial
+autoencoders, used for the GANs too), measured on validation images
+(train[50000:]), never on the test split.
 
 `train` runs the preset's recipe (`keras_gen.training.train_preset`, as
 `keras-gen train` does) into a folder, keeping a copy of the weights at chosen
@@ -10,6 +11,10 @@ evaluators and writes a Markdown table, the rule for choosing the budget beside 
         --snapshots 10 20 30 40 50
     python benchmarks/aae_epoch_budget.py measure aae_gaussian_mnist outputs/aae_g \
         --out benchmarks/results/aae_gaussian_mnist_budget.md
+
+`--set KEY=JSON` replaces a constructor argument of the run's model (a candidate
+configuration, e.g. `--set label_smoothing=0.1`), `--recipe KEY=JSON` a recipe
+entry (e.g. `--recipe 'semi_supervised={"labelled_per_class": 2}'`).
 
 Validation images: train[50000:55000] are scored; a metric's own hyperparameter
 (the Parzen sigma) is chosen on train[55000:56000].
@@ -27,6 +32,20 @@ from keras_gen.callbacks import WeightSnapshots
 SCORED, TUNING = "train[50000:55000]", "train[55000:56000]"
 
 
+def assignments(pairs, flag):
+    """`{key: value}` of `KEY=JSON` strings."""
+    out = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"{flag} takes KEY=JSON, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError as err:
+            raise SystemExit(f"{flag} {key}: {value!r} is not JSON ({err})") from err
+    return out
+
+
 def train(args):
     snapshots = WeightSnapshots(Path(args.folder) / "snapshots", args.snapshots)
     training.train_preset(
@@ -36,12 +55,16 @@ def train(args):
         callbacks=[snapshots],
         verbose=2,
         seed=args.seed,
+        recipe_overrides=assignments(args.recipe, "--recipe"),
+        resume=args.resume,
+        **assignments(args.set, "--set"),
     )
 
 
-def measure(args):
-    preset = zoo.get_preset(args.preset)
-    model = presets.load_preset_folder(args.folder)
+def snapshot_rows(name, folder):
+    """The validation metrics of every snapshot in `folder`, one dict per epoch."""
+    preset = zoo.get_preset(name)
+    model = presets.load_preset_folder(folder)
     supervised = preset.recipe.get("supervised_metrics", False)
 
     def split(name):
@@ -54,7 +77,7 @@ def measure(args):
         options["metrics"] = tuple(preset.recipe["sample_metrics"])
     kinds = evaluation.capabilities(type(model), preset.recipe)
     paths = sorted(
-        (Path(args.folder) / "snapshots").glob("epoch_*.weights.h5"),
+        (Path(folder) / "snapshots").glob("epoch_*.weights.h5"),
         key=lambda p: int(p.stem.split("_")[1].split(".")[0]),
     )
     rows = []
@@ -66,6 +89,11 @@ def measure(args):
         epochs = int(path.stem.split("_")[1].split(".")[0])
         rows.append({"epochs": epochs, **values})
         print(json.dumps(rows[-1]), f"{time.perf_counter() - start:.0f} s", flush=True)
+    return rows
+
+
+def measure(args):
+    rows = snapshot_rows(args.preset, args.folder)
     keys = [k for k in rows[0] if k != "epochs"]
     lines = [
         f"# {args.preset}: validation metrics against epochs",
@@ -93,6 +121,9 @@ def main():
     t.add_argument("folder")
     t.add_argument("--snapshots", type=int, nargs="+", required=True)
     t.add_argument("--seed", type=int, help="model and labelled-subset seed")
+    t.add_argument("--set", nargs="+", metavar="KEY=JSON", help="model arguments")
+    t.add_argument("--recipe", nargs="+", metavar="KEY=JSON", help="recipe entries")
+    t.add_argument("--resume", action="store_true", help="continue a stopped run")
     m = sub.add_parser("measure")
     m.add_argument("preset")
     m.add_argument("folder")

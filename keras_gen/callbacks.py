@@ -18,21 +18,25 @@ class PresetCheckpoint(keras.callbacks.Callback):
         folder: The preset folder (created if missing).
         metadata: `metadata(history, wall_seconds)`, the training metadata to write
             beside the weights.
+        history: The history of the epochs before this run (a resumed run).
+        elapsed: Their training seconds.
 
     Example:
         >>> checkpoint = PresetCheckpoint("runs/ae_mnist", lambda h, s: {})
         >>> model.fit(train, epochs=3, callbacks=[checkpoint])
     """
 
-    def __init__(self, folder, metadata):
+    def __init__(self, folder, metadata, history=None, elapsed=0.0):
         super().__init__()
         self.folder = Path(folder)
         self.metadata = metadata
-        self.history = {}
-        self.start = time.perf_counter()
+        # A resumed run continues the history and wall time of the stopped one.
+        self.history = {int(k): v for k, v in (history or {}).items()}
+        self.start = time.perf_counter() - float(elapsed)
 
     def elapsed(self):
-        """Seconds since the callback was made (training starts right after)."""
+        """Seconds of training (since the callback was made, plus a resumed run's
+        earlier seconds)."""
         return time.perf_counter() - self.start
 
     def on_epoch_end(self, epoch, logs=None):

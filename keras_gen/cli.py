@@ -44,6 +44,7 @@ def _cmd_train(args):
         batch_size=args.batch_size,
         data_dir=args.data_dir,
         seed=args.seed,
+        resume=args.resume,
     )
     print(json.dumps(meta["metrics"], indent=2))
     print(f"wrote preset folder {Path(out).resolve()}")
@@ -110,6 +111,8 @@ def build_parser():
         type=int,
         help="model seed (and labelled-subset seed of a semi-supervised recipe)",
     )
+    resume = "continue a stopped run from --out (give its other arguments again)"
+    p.add_argument("--resume", action="store_true", help=resume)
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="measure a pretrained preset's metrics")

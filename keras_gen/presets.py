@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import keras
+import numpy as np
 
 WEIGHTS_FILE = "model.weights.h5"
 # Storage types of a preset's float32 variables: None keeps float32 (lossless).
@@ -66,7 +67,6 @@ def compress_weights(src, dst, dtype=None):
     see `round_weights`); `load_weights` casts them back to the variables' float32.
     """
     import h5py
-    import numpy as np
 
     _check_dtype(dtype)
 
@@ -93,8 +93,6 @@ def round_weights(model, dtype):
     """Rounds every float32 variable of `model` to `dtype` ("float16") in place, so
     that metrics measured afterwards are those of the weights `save_preset` stores
     with `weights_dtype=dtype` (loading them back gives these values exactly)."""
-    import numpy as np
-
     if dtype is None:
         return model
     _check_dtype(dtype)

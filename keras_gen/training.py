@@ -11,6 +11,8 @@ model card (`keras_gen.cards`). `anomaly_auc` is the experiment of
 """
 
 import copy
+import json
+import shutil
 import time
 from pathlib import Path
 
@@ -87,6 +89,8 @@ def train_preset(
     verbose=2,
     callbacks=(),
     seed=None,
+    recipe_overrides=None,
+    resume=False,
     **overrides,
 ):
     """Trains a preset from scratch on its dataset and writes a preset folder.
@@ -95,12 +99,26 @@ def train_preset(
     (the same function `keras-gen evaluate` runs) and writes the model card.
     `seed` replaces the model's seed and, for a semi-supervised recipe, the seed
     that draws the labelled subset, for runs over several seeds.
+    `recipe_overrides` replaces recipe entries (its `semi_supervised` dict is
+    merged into the recipe's, e.g. `{"semi_supervised": {"labelled_per_class":
+    2}}`); the metadata records the recipe the run used.
+    Every epoch also writes the whole training state (weights of every network and
+    optimizer, the epoch) to `out_dir/training_state/` (Keras' `BackupAndRestore`);
+    `resume=True` continues a stopped run from it (the same arguments as the
+    stopped run; a run with no state there starts afresh), and without it a
+    stale state is deleted. The state goes once training ends. A resumed run
+    reshuffles the training data from the first epoch's order.
 
     Returns:
         The trained model and its metadata.
     """
     preset = zoo.get_preset(name)
-    recipe = preset.recipe
+    given = dict(overrides)
+    recipe = dict(preset.recipe)
+    for key, value in dict(recipe_overrides or {}).items():
+        if key == "semi_supervised" and key in recipe:
+            value = recipe[key] | value
+        recipe[key] = value
     if seed is not None:
         overrides["seed"] = int(seed)
         recipe = recipe | {"seed": int(seed)}
@@ -122,7 +140,10 @@ def train_preset(
     train_examples = recipe.get("train_examples", 60000)
     model = zoo.create_model(name, **overrides)
     compile_preset(model, recipe, steps_per_execution)
+    # Every optimizer's slots exist before BackupAndRestore loads a state.
+    model._build_optimizers()
     run = recipe | {"epochs": epochs, "batch_size": batch_size}
+    backup, earlier = _training_state(Path(out_dir), model, resume)
 
     def training_metadata(history, wall):
         return {
@@ -132,23 +153,66 @@ def train_preset(
             "recipe": run,
             "train_command": f"keras-gen train {name}"
             + ("" if "clustering" in recipe else f" --epochs {epochs}")
-            + ("" if seed is None else f" --seed {seed}"),
+            + ("" if seed is None else f" --seed {seed}")
+            + (
+                f" (recipe changed in Python: {json.dumps(recipe_overrides)})"
+                if recipe_overrides
+                else ""
+            )
+            + (
+                f" (constructor overrides in Python: {json.dumps(given)})"
+                if given
+                else ""
+            ),
             "train_wall_time_s": round(wall, 1),
             "train_images_per_s": round(len(history) * train_examples / wall),
             "epochs_done": len(history),
             "history": history,
-        }
+        } | ({"resumed_after_epochs": earlier["resumed"]} if earlier["resumed"] else {})
 
-    checkpoint = PresetCheckpoint(out_dir, training_metadata)
+    checkpoint = PresetCheckpoint(
+        out_dir, training_metadata, earlier["history"], earlier["wall"]
+    )
     model.fit_recipe(
         train,
         epochs=epochs,
-        callbacks=[checkpoint, *callbacks],
+        callbacks=[backup, checkpoint, *callbacks],
         verbose=verbose,
         recipe=run,
     )
     metadata = training_metadata(checkpoint.history, checkpoint.elapsed())
     return finish_preset(name, out_dir, data_dir, model, metadata)
+
+
+STATE_DIR = "training_state"
+
+
+def _training_state(out_dir, model, resume):
+    """The `BackupAndRestore` callback of a run into `out_dir` and what a resumed
+    run continues: the history and wall time of the epochs its state holds, and
+    the epochs after which earlier runs were resumed."""
+    state = out_dir / STATE_DIR
+    earlier = {"history": {}, "wall": 0.0, "resumed": []}
+    if resume and not getattr(model, "resumable", True):
+        raise ValueError(
+            f"{type(model).__name__} trains in several fit calls and cannot resume; "
+            "train it again without resume."
+        )
+    if not resume:
+        shutil.rmtree(state, ignore_errors=True)
+    elif (state / "training_metadata.json").exists():
+        epoch = json.loads((state / "training_metadata.json").read_text())["epoch"]
+        meta = presets.read_metadata_file(out_dir)
+        history = {k: v for k, v in meta.get("history", {}).items() if int(k) <= epoch}
+        earlier = {
+            "history": history,
+            "wall": meta.get("train_wall_time_s", 0.0),
+            "resumed": [*meta.get("resumed_after_epochs", []), epoch],
+        }
+        print(f"resuming {out_dir} after epoch {epoch}", flush=True)
+    else:
+        print(f"no training state in {state}: training from the start", flush=True)
+    return keras.callbacks.BackupAndRestore(str(state)), earlier
 
 
 def _test_arrays(data_dir):

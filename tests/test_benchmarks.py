@@ -1,6 +1,7 @@
 """The benchmark scripts run end to end (on tiny settings)."""
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -280,3 +281,53 @@ def test_aae_table_reads_the_zoo_and_never_fills_in_a_missing_number(
     (table,) = _tables(bench.table())
     row = next(r for r in table if "MMD" in r)
     assert "| 0.25 |" in row and "keras-gen evaluate aae_mnist" in row
+
+
+def test_ssgan_table_lists_every_run_and_never_fills_in_a_missing_one(tmp_path):
+    bench = _benchmark_module("ssgan_table")
+    for seed, errors in [(0, 120), (1, 100), (2, 110)]:
+        (tmp_path / f"labels100_seed{seed}.json").write_text(
+            json.dumps(
+                {"labels": 100, "seed": seed, "test_errors": errors, "epochs": 50}
+            )
+        )
+    text = bench.table(tmp_path)
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines()[2:]}
+    assert set(rows) == {"20", "50", "100", "200"}
+    assert "110.0 +- 8.2 (3 seeds)" in rows["100"]
+    assert "0: 120, 50 ep, 1: 100, 50 ep, 2: 110, 50 ep" in rows["100"]
+    assert "93 +- 6.5" in rows["100"]
+    for labels in ("20", "50", "200"):
+        assert "not run" in rows[labels]
+
+
+@pytest.mark.slow
+def test_ssgan_table_run_trains_scores_and_writes_its_json(
+    mnist, tmp_path, monkeypatch
+):
+    bench = _benchmark_module("ssgan_table")
+    small = ["latent_dim=4", "generator_units=[8]", "discriminator_units=[16, 8]"]
+    argv = ["run", "--labels", "20", "--seed", "3", "--epochs", "1"]
+    argv += ["--folder", str(tmp_path / "run"), "--runs", str(tmp_path)]
+    monkeypatch.setenv("TFDS_DATA_DIR", mnist)
+    fewer = ['train_split="train[:1000]"', "train_examples=1000"]
+    bench.main([*argv, "--set", *small, "--recipe", *fewer])
+    result = json.loads((tmp_path / "labels20_seed3.json").read_text())
+    assert result["labels"] == 20 and result["seed"] == 3 and result["epochs"] == 1
+    assert result["test_errors"] == round(result["test_error"] * 10_000)
+    assert 0 <= result["validation_error"]["1"] <= 1
+    assert "--labels 20 --seed 3" in result["command"]
+    meta = json.loads((tmp_path / "run" / "metadata.json").read_text())
+    assert meta["recipe"]["semi_supervised"]["labelled_per_class"] == 2
+    assert meta["recipe"]["semi_supervised"]["seed"] == 3
+    assert meta["recipe"]["train_split"] == "train[:1000]"
+
+
+def test_epoch_budget_assignments_parse_json_values():
+    bench = _benchmark_module("aae_epoch_budget")
+    parsed = bench.assignments(["a=1", 'b={"c": [1, 2]}', "d=null"], "--set")
+    assert parsed == {"a": 1, "b": {"c": [1, 2]}, "d": None}
+    with pytest.raises(SystemExit, match="KEY=JSON"):
+        bench.assignments(["novalue"], "--set")
+    with pytest.raises(SystemExit, match="not JSON"):
+        bench.assignments(["a=[1,"], "--set")

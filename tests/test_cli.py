@@ -125,11 +125,18 @@ def test_train_seed_replaces_the_model_seed_and_is_recorded(mnist, tmp_path):
         data_dir=mnist,
         verbose=0,
         seed=7,
-        hidden_units=(8,),
+        hidden_units=[8],
         latent_dim=2,
+        recipe_overrides={"learning_rate": 5e-4},
     )
     assert model.seed == 7 and meta["recipe"]["seed"] == 7
-    assert meta["train_command"] == "keras-gen train ae_mnist --epochs 1 --seed 7"
+    assert meta["recipe"]["learning_rate"] == 5e-4
+    assert model.optimizer.learning_rate.numpy() == pytest.approx(5e-4)
+    assert meta["train_command"] == (
+        "keras-gen train ae_mnist --epochs 1 --seed 7 (recipe changed in Python: "
+        '{"learning_rate": 0.0005}) (constructor overrides in Python: '
+        '{"hidden_units": [8], "latent_dim": 2})'
+    )
 
 
 def test_seed_draws_another_labelled_subset_of_a_semi_supervised_recipe(mnist):

@@ -40,6 +40,10 @@ class Model(InputChecks, keras.Model):
     """
 
     optimizer_names = ("optimizer",)
+    # `keras_gen.training.train_preset(resume=True)` continues a stopped run with
+    # Keras' BackupAndRestore, which is right for a recipe of one `fit`; a model
+    # whose `fit_recipe` calls `fit` several times with the callbacks says False.
+    resumable = True
     # Constructor arguments that are networks, serialized in `get_config`.
     sub_models = ()
     # The one flag for labels: `fit` takes `(x, y)` batches with integer classes in

@@ -92,6 +92,8 @@ class DeepClustering(Autoencoder):
         embedded clustering with data augmentation", ACML 2018.
     """
 
+    resumable = False  # fit_clusters runs fit once per round
+
     evaluations = ("reconstruction", "clusters")
 
     def __init__(
