@@ -2,12 +2,15 @@
 
 Reads each preset's measured metrics from the zoo (`metadata.json`, written by
 `keras-gen train` / `keras-gen evaluate`) and prints one Markdown table; a preset
-without shipped weights is listed as not trained, never filled in.
+without shipped weights is listed as not trained, never filled in. A metric
+measured over several seeds (`aae_epoch_budget.py seeds`, its JSON in
+benchmarks/results/PRESET_seeds.json) is shown as their mean with each run.
 
     python benchmarks/aae_table.py --out benchmarks/results/aae_table.md
 """
 
 import argparse
+import json
 from pathlib import Path
 
 from keras_gen import zoo
@@ -49,9 +52,32 @@ ROWS = [
     ),
 ]
 PERCENT = {"error", "paper_rule_error"}
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def table():
+def _format(key, value):
+    return f"{100 * value:.2f} %" if key in PERCENT else f"{value:.4g}"
+
+
+def _over_seeds(name, key, results):
+    """(ours, measured by) from a seeds JSON of this preset and metric, or None."""
+    path = Path(results) / f"{name}_seeds.json"
+    if not path.exists():
+        return None
+    summary = json.loads(path.read_text())
+    if summary["metric"] != key:
+        return None
+    each = ", ".join(
+        f"seed {r['seed']}: {_format(key, r['test'][key])}" for r in summary["runs"]
+    )
+    ours = (
+        f"{_format(key, summary['test_mean'])} +- {_format(key, summary['test_std'])}"
+        f" (mean of {len(summary['runs'])}; {each}; epoch {summary['chosen_epoch']})"
+    )
+    return ours, f"`{summary['command']}`"
+
+
+def table(results=RESULTS):
     lines = [
         "| preset | metric | ours | paper | bar | measured by |",
         "|---|---|---|---|---|---|",
@@ -59,9 +85,11 @@ def table():
     for name, key, what, paper, bar in ROWS:
         meta = zoo.read_metadata(name) if zoo.preset_dir(name) else {}
         values = meta.get("metrics", {}).get("values", {})
-        if key in values:
-            value = values[key]
-            ours = f"{100 * value:.2f} %" if key in PERCENT else f"{value:.4g}"
+        seeds = _over_seeds(name, key, results)
+        if seeds:
+            ours, how = seeds
+        elif key in values:
+            ours = _format(key, values[key])
             how = f"`{meta['metrics']['command']}`"
         else:
             ours, how = "not trained", "-"

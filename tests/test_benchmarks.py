@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from keras_gen import presets
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -268,7 +270,9 @@ def test_aae_table_reads_the_zoo_and_never_fills_in_a_missing_number(
 
     bench = _benchmark_module("aae_table")
     monkeypatch.setenv("KERAS_GEN_ZOO", str(tmp_path))  # an empty zoo
-    (table,) = _tables(bench.table())
+    runs = tmp_path / "results"  # and no runs over seeds
+    runs.mkdir()
+    (table,) = _tables(bench.table(runs))
     assert len(table) == 1 + len(bench.ROWS)
     assert all("not trained" in row for row in table[1:])
     # A preset with measured metrics shows them and the command that measured them.
@@ -278,9 +282,26 @@ def test_aae_table_reads_the_zoo_and_never_fills_in_a_missing_number(
         "values": {"prior_mmd2": 0.25},
     }
     model.save_to_preset(tmp_path / "aae_mnist", {"metrics": metrics})
-    (table,) = _tables(bench.table())
+    (table,) = _tables(bench.table(runs))
     row = next(r for r in table if "MMD" in r)
     assert "| 0.25 |" in row and "keras-gen evaluate aae_mnist" in row
+    # A metric measured over seeds shows their mean and each run.
+    summary = {
+        "metric": "error",
+        "chosen_epoch": 20,
+        "test_mean": 0.03,
+        "test_std": 0.01,
+        "runs": [
+            {"seed": 0, "test": {"error": 0.02}},
+            {"seed": 1, "test": {"error": 0.04}},
+        ],
+        "command": "python benchmarks/aae_epoch_budget.py seeds ...",
+    }
+    (runs / "ssaae_mnist_100labels_seeds.json").write_text(json.dumps(summary))
+    (table,) = _tables(bench.table(runs))
+    row = next(r for r in table if "100 labels" in r)
+    assert "3.00 % +- 1.00 % (mean of 2; seed 0: 2.00 %, seed 1: 4.00 %" in row
+    assert "aae_epoch_budget.py seeds" in row
 
 
 def test_ssgan_table_lists_every_run_and_never_fills_in_a_missing_one(tmp_path):
@@ -331,3 +352,52 @@ def test_epoch_budget_assignments_parse_json_values():
         bench.assignments(["novalue"], "--set")
     with pytest.raises(SystemExit, match="not JSON"):
         bench.assignments(["a=[1,"], "--set")
+
+
+@pytest.mark.slow
+def test_epoch_budget_seeds_choose_on_validation_and_ship_a_snapshot(
+    mnist, tmp_path, monkeypatch
+):
+    bench = _benchmark_module("aae_epoch_budget")
+    monkeypatch.setenv("TFDS_DATA_DIR", mnist)
+    small = ["latent_dim=3", "hidden_units=[16]", "discriminator_units=[8]"]
+    fewer = ['train_split="train[:1000]"', "train_examples=1000"]
+    name = "ssaae_mnist_100labels"
+    folders = [str(tmp_path / f"s{seed}") for seed in (0, 1)]
+    for seed, folder in enumerate(folders):
+        argv = ["train", name, folder, "--snapshots", "1", "2", "--seed", str(seed)]
+        monkeypatch.setattr(
+            sys, "argv", ["x", *argv, "--set", *small, "--recipe", *fewer]
+        )
+        bench.main()
+    out = tmp_path / "seeds.md"
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["x", "seeds", name, *folders, "--metric", "error", "--out", str(out)],
+    )
+    bench.main()
+    summary = json.loads(out.with_suffix(".json").read_text())
+    means = {int(e): m for e, m in summary["validation_mean"].items()}
+    assert summary["chosen_epoch"] == min(means, key=means.get)
+    assert [r["seed"] for r in summary["runs"]] == [0, 1]
+    errors = [r["test"]["error"] for r in summary["runs"]]
+    assert summary["test_mean"] == pytest.approx(np.mean(errors))
+    assert f"chosen: epoch {summary['chosen_epoch']}" in out.read_text()
+
+    shipped = tmp_path / "zoo"
+    argv = ["ship", name, folders[0], "1", "--out", str(shipped), "--budget", str(out)]
+    monkeypatch.setattr(sys, "argv", ["x", *argv])
+    bench.main()
+    meta = json.loads((shipped / "metadata.json").read_text())
+    assert meta["epochs_done"] == 1 and list(meta["history"]) == ["1"]
+    assert "--epochs 1 --seed 0" in meta["train_command"]
+    assert "epoch-1 snapshot of a 2-epoch run" in meta["train_note"]
+    assert (shipped / "epoch_budget.md").read_text() == out.read_text()
+    model = presets.load_preset_folder(shipped)
+    model.load_weights(Path(folders[0]) / "snapshots" / "epoch_1.weights.h5")
+    # The shipped weights are the epoch-1 snapshot rounded to float16.
+    again = presets.load_preset_folder(shipped)
+    presets.round_weights(model, "float16")
+    for a, b in zip(model.weights, again.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
