@@ -213,7 +213,8 @@ VARIANTS = {
         jit_compile=False,
     ),
     # B 8, C 4: every call compares all 256 x 256 pairs in each kernel, and
-    # (16, 8) made a step about 3 times slower (measured on the layer alone).
+    # (16, 8) made the layer about 3 times slower (44 against 15 ms per pass with
+    # XLA, benchmarks/minibatch_layer_speed.py, on cores shared with training).
     "minibatch_discrimination": Variant(
         "GAN + minibatch discrimination (B 8, C 4)",
         gan(minibatch=(8, 4), generator_loss="non_saturating"),
