@@ -401,3 +401,14 @@ def test_epoch_budget_seeds_choose_on_validation_and_ship_a_snapshot(
     presets.round_weights(model, "float16")
     for a, b in zip(model.weights, again.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_labels_only_baseline_trains_on_the_labelled_subset_and_scores(
+    mnist, monkeypatch
+):
+    bench = _benchmark_module("labels_only_baseline")
+    monkeypatch.setenv("TFDS_DATA_DIR", mnist)
+    row = bench.run(seed=0, per_class=2, steps=50)
+    assert row["labelled"] == 20 and row["steps"] == 50
+    # 50 steps on 20 labelled images beat chance (90 % error) but stay far from 0.
+    assert 0.2 < row["test_error"] < 0.85 and 0.2 < row["validation_error"] < 0.85
