@@ -82,6 +82,12 @@ def snapshot_path(folder, epoch):
     return Path(folder) / "snapshots" / f"epoch_{epoch}.weights.h5"
 
 
+def snapshot_epochs(folder):
+    """The epochs of the snapshots in `folder`, in order."""
+    paths = (Path(folder) / "snapshots").glob("epoch_*.weights.h5")
+    return sorted(int(p.stem.split("_")[1].split(".")[0]) for p in paths)
+
+
 def snapshot_rows(name, folder):
     """The validation metrics of every snapshot in `folder`, one dict per epoch."""
     preset = zoo.get_preset(name)
@@ -97,17 +103,12 @@ def snapshot_rows(name, folder):
     if "sample_metrics" in preset.recipe:
         options["metrics"] = tuple(preset.recipe["sample_metrics"])
     kinds = evaluation.capabilities(type(model), preset.recipe)
-    paths = sorted(
-        (Path(folder) / "snapshots").glob("epoch_*.weights.h5"),
-        key=lambda p: int(p.stem.split("_")[1].split(".")[0]),
-    )
     rows = []
-    for path in paths:
-        model.load_weights(path)
+    for epochs in snapshot_epochs(folder):
+        model.load_weights(snapshot_path(folder, epochs))
         start = time.perf_counter()
         values = evaluation.evaluate(model, split(SCORED), kinds, **options)
         values.pop("examples", None)
-        epochs = int(path.stem.split("_")[1].split(".")[0])
         rows.append({"epochs": epochs, **values})
         print(json.dumps(rows[-1]), f"{time.perf_counter() - start:.0f} s", flush=True)
     return rows
@@ -138,10 +139,7 @@ def cached_rows(name, folder):
     """`snapshot_rows`, kept in `folder/validation_rows.json` (the snapshots do
     not change once written, and scoring them takes minutes)."""
     cache = Path(folder) / "validation_rows.json"
-    epochs = sorted(
-        int(p.stem.split("_")[1].split(".")[0])
-        for p in (Path(folder) / "snapshots").glob("epoch_*.weights.h5")
-    )
+    epochs = snapshot_epochs(folder)
     if cache.exists():
         rows = json.loads(cache.read_text())
         if [r["epochs"] for r in rows] == epochs:
