@@ -24,6 +24,7 @@ from .models.base import Model as Model
 from .models.cgan import ConditionalGAN as ConditionalGAN
 from .models.classifier import Classifier as Classifier
 from .models.clustering import DeepClustering as DeepClustering
+from .models.clustering_aae import ClusteringAAE as ClusteringAAE
 from .models.cvae import CVAE as CVAE
 from .models.dcgan import DCGAN as DCGAN
 from .models.gan import GAN as GAN
@@ -32,7 +33,6 @@ from .models.regularized_ae import DenoisingAutoencoder as DenoisingAutoencoder
 from .models.regularized_ae import (
     StochasticContractiveAutoencoder as StochasticContractiveAutoencoder,
 )
-from .models.ssaae import ClusteringAAE as ClusteringAAE
 from .models.ssaae import SemiSupervisedAAE as SemiSupervisedAAE
 from .models.ssgan import SemiSupervisedGAN as SemiSupervisedGAN
 from .models.ssvae import SemiSupervisedVAE as SemiSupervisedVAE

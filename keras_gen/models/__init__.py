@@ -6,6 +6,7 @@ from .base import GenerativeModel as GenerativeModel
 from .cgan import ConditionalGAN as ConditionalGAN
 from .classifier import Classifier as Classifier
 from .clustering import DeepClustering as DeepClustering
+from .clustering_aae import ClusteringAAE as ClusteringAAE
 from .cvae import CVAE as CVAE
 from .dcgan import DCGAN as DCGAN
 from .gan import GAN as GAN
@@ -14,7 +15,6 @@ from .regularized_ae import DenoisingAutoencoder as DenoisingAutoencoder
 from .regularized_ae import (
     StochasticContractiveAutoencoder as StochasticContractiveAutoencoder,
 )
-from .ssaae import ClusteringAAE as ClusteringAAE
 from .ssaae import SemiSupervisedAAE as SemiSupervisedAAE
 from .ssgan import SemiSupervisedGAN as SemiSupervisedGAN
 from .ssvae import SemiSupervisedVAE as SemiSupervisedVAE

@@ -378,11 +378,21 @@ def noisy_mlp_encoder(input_shape, noise_dim, output_dim, hidden_units, activati
     return keras.Model([x, eta], layers.Dense(int(output_dim))(h), name="encoder")
 
 
-def code_discriminator(code_dim, hidden_units, num_classes=None, name="discriminator"):
+def code_discriminator(
+    code_dim, hidden_units, num_classes=None, name="discriminator", input_noise=0.0
+):
     """Dense discriminator of codes: z (and an integer label `[B, 1]`, one-hot)
-    through ReLU layers to one logit."""
+    through ReLU layers to one logit. `input_noise` > 0 adds Gaussian noise of that
+    standard deviation to the code while training (`keras.layers.GaussianNoise`),
+    so that the discriminator cannot tell codes apart by differences smaller
+    than the noise (e.g. a softmax output of 0.97 from an exact one-hot)."""
     z = keras.Input((int(code_dim),), name="z")
     inputs, h = z, z
+    input_noise = float(input_noise)
+    if input_noise < 0:
+        raise ValueError(f"input_noise must be >= 0, got {input_noise}.")
+    if input_noise > 0:
+        h = layers.GaussianNoise(input_noise, name="input_noise")(h)
     if num_classes:
         labels, one_hot = _label_input(num_classes)
         inputs, h = [z, labels], layers.Concatenate()([z, one_hot])

@@ -5,9 +5,9 @@ The encoder has two heads: q(y|x), a softmax over `num_classes`, and a style cod
 z. The decoder reconstructs x from `[y, z]`. Two discriminators match the heads to
 their priors: a one-hot categorical for y, N(0, I) for z. A training step runs, on
 each minibatch: reconstruction (encoder and decoder), regularization (both
-discriminators, then the encoder against both) and, for `SemiSupervisedAAE`, a
-supervised phase: the cross-entropy of q(y|x) on the batch's labelled examples.
-`ClusteringAAE` drops the supervised phase: y becomes a cluster.
+discriminators, then the encoder against both) and a supervised phase: the
+cross-entropy of q(y|x) on the batch's labelled examples. `ClusteringAAE`
+(`clustering_aae.py`) drops the supervised phase: y becomes a cluster.
 """
 
 import keras
@@ -57,6 +57,15 @@ class SemiSupervisedAAE(AdversarialModel):
         hidden_units: Hidden widths of the default encoder; the decoder mirrors
             them (the paper: 1000, 1000).
         discriminator_units: Hidden widths of the default discriminators.
+        discriminator_noise: Standard deviation of the Gaussian noise added to the
+            default discriminators' inputs while training (0: none). Without it the
+            y-discriminator can tell a softmax from an exact one-hot, which drives
+            the softmax to saturate, and a saturated softmax passes the
+            reconstruction's gradient on to q(y|x) no more.
+        unlabelled_phases: Run the reconstruction and regularization phases on
+            the batch's unlabelled examples only, the labelled ones going to the
+            supervised phase alone (the paper's split); `False`: every example
+            takes part in every phase.
         activation: Hidden activation of the encoder and decoder.
         likelihood: `"bernoulli"` or `"gaussian"` reconstruction.
         seed: Seed of the model's random stream.
@@ -77,8 +86,8 @@ class SemiSupervisedAAE(AdversarialModel):
     network_arguments = {
         "encoder": ("hidden_units", "activation"),
         "decoder": ("hidden_units", "activation"),
-        "y_discriminator": ("discriminator_units",),
-        "z_discriminator": ("discriminator_units",),
+        "y_discriminator": ("discriminator_units", "discriminator_noise"),
+        "z_discriminator": ("discriminator_units", "discriminator_noise"),
     }
     takes_labels = True
     accepts_unlabelled = True
@@ -108,6 +117,8 @@ class SemiSupervisedAAE(AdversarialModel):
         z_discriminator=None,
         hidden_units=(1000, 1000),
         discriminator_units=(1000, 1000),
+        discriminator_noise=0.0,
+        unlabelled_phases=False,
         activation="relu",
         likelihood="bernoulli",
         seed=None,
@@ -120,6 +131,8 @@ class SemiSupervisedAAE(AdversarialModel):
         self.latent_dim = networks._positive(latent_dim, "latent_dim")
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.discriminator_units = tuple(int(u) for u in discriminator_units)
+        self.discriminator_noise = float(discriminator_noise)
+        self.unlabelled_phases = bool(unlabelled_phases)
         self.activation = activation
         self.likelihood = likelihood
         self._given_networks(
@@ -136,10 +149,16 @@ class SemiSupervisedAAE(AdversarialModel):
             k + d, self.data_shape, self.hidden_units[::-1], activation
         )
         self.y_discriminator = y_discriminator or code_discriminator(
-            k, self.discriminator_units, name="y_discriminator"
+            k,
+            self.discriminator_units,
+            name="y_discriminator",
+            input_noise=self.discriminator_noise,
         )
         self.z_discriminator = z_discriminator or code_discriminator(
-            d, self.discriminator_units, name="z_discriminator"
+            d,
+            self.discriminator_units,
+            name="z_discriminator",
+            input_noise=self.discriminator_noise,
         )
         self._check_networks()
         names = self.metric_names
@@ -201,13 +220,35 @@ class SemiSupervisedAAE(AdversarialModel):
 
     # -- phases ----------------------------------------------------------------
 
-    def _reconstruction_terms(self, x, training=True):
+    def _weights(self, labels):
+        """Per-example weights of the reconstruction and regularization phases:
+        `None` (every example counts once) unless `unlabelled_phases` and the batch
+        has labels; then 0 for labelled examples and 1 / (the batch's share of
+        unlabelled ones) for the others, so that a batch mean of weighted terms is
+        the mean over the unlabelled examples."""
+        if not (self.supervised and self.unlabelled_phases and labels is not None):
+            return None
+        mask = ops.cast(ops.reshape(labels, (-1,)) < 0, "float32")
+        return mask / ops.maximum(ops.mean(mask), 1e-6)
+
+    @staticmethod
+    def _masked(value, weights):
+        return value if weights is None else (value, ops.cast(weights > 0, "float32"))
+
+    def _reconstruction_terms(self, x, training=True, weights=None):
         logits, z = self._heads(x, training)
         params = self._decode_params(ops.softmax(logits), z, training)
         terms = losses.reconstruction_terms(x, params, self.likelihood)
-        return {"reconstruction": terms.pop("loss")} | terms
+        loss = terms.pop("loss")
+        tracked = {k: self._masked(v, weights) for k, v in terms.items()}
+        if weights is None:
+            return {"reconstruction": loss} | tracked
+        return {
+            "ae_loss": loss * weights,
+            "reconstruction": self._masked(loss, weights),
+        } | tracked
 
-    def _d_terms(self, x):
+    def _d_terms(self, x, weights=None):
         n = ops.shape(x)[0]
         logits, z = self._heads(x, training=True)
         terms = {}
@@ -217,18 +258,30 @@ class SemiSupervisedAAE(AdversarialModel):
             ("z", self.z_discriminator, self._style_prior(n), z),
         ):
             real_logits, fake_logits = self._logit(net, real), self._logit(net, fake)
-            total += losses.minimax_discriminator_loss(real_logits, fake_logits)
+            if weights is None:
+                total += losses.minimax_discriminator_loss(real_logits, fake_logits)
+            else:
+                # -log D(prior sample) for every prior sample, -log(1 - D(code))
+                # for the unlabelled examples' codes.
+                total += ops.softplus(-real_logits) + weights * ops.softplus(
+                    fake_logits
+                )
             terms[f"d_{key}_real"] = ops.sigmoid(real_logits)
-            terms[f"d_{key}_fake"] = ops.sigmoid(fake_logits)
+            terms[f"d_{key}_fake"] = self._masked(ops.sigmoid(fake_logits), weights)
         return {"d_loss": total} | terms
 
-    def _g_terms(self, x):
+    def _g_terms(self, x, weights=None):
         logits, z = self._heads(x, training=True)
         y_fake = self._logit(self.y_discriminator, ops.softmax(logits))
         z_fake = self._logit(self.z_discriminator, z)
+        loss = losses.modified_generator_loss(y_fake) + losses.modified_generator_loss(
+            z_fake
+        )
+        if weights is None:
+            return {"g_loss": loss}
         return {
-            "g_loss": losses.modified_generator_loss(y_fake)
-            + losses.modified_generator_loss(z_fake)
+            "g_step": loss * weights,
+            "g_loss": self._masked(loss, weights),
         }
 
     def _classification_terms(self, x, labels, training=True):
@@ -241,11 +294,21 @@ class SemiSupervisedAAE(AdversarialModel):
 
     def train_step(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        w = self._weights(y)
         terms = self.phase(
-            "ae_optimizer", lambda: self._reconstruction_terms(x), "reconstruction"
+            "ae_optimizer",
+            lambda: self._reconstruction_terms(x, weights=w),
+            "reconstruction" if w is None else "ae_loss",
         )
-        terms |= self.phase("d_optimizer", lambda: self._d_terms(x), "d_loss")
-        terms |= self.phase("g_optimizer", lambda: self._g_terms(x), "g_loss")
+        terms.pop("ae_loss", None)
+        terms |= self.phase("d_optimizer", lambda: self._d_terms(x, w), "d_loss")
+        g = self.phase(
+            "g_optimizer",
+            lambda: self._g_terms(x, w),
+            "g_loss" if w is None else "g_step",
+        )
+        g.pop("g_step", None)
+        terms |= g
         if self.supervised and y is not None:
             ss = self.phase(
                 "ss_optimizer", lambda: self._classification_terms(x, y), "ss_loss"
@@ -323,83 +386,9 @@ class SemiSupervisedAAE(AdversarialModel):
             "latent_dim": self.latent_dim,
             "hidden_units": list(self.hidden_units),
             "discriminator_units": list(self.discriminator_units),
+            "discriminator_noise": self.discriminator_noise,
+            "unlabelled_phases": self.unlabelled_phases,
             "activation": self.activation,
             "likelihood": self.likelihood,
         }
         return self._with_networks(config)
-
-
-@keras.saving.register_keras_serializable(package="keras_gen")
-class ClusteringAAE(SemiSupervisedAAE):
-    """Unsupervised clustering adversarial autoencoder (section 6): the
-    semi-supervised model with no labels and `num_classes` clusters.
-
-    `fit` takes `x` batches (labels in `(x, y)` batches are ignored); no
-    `ss_optimizer`. `predict_clusters(x)` is argmax q(y|x). The paper scores a
-    clustering by naming each cluster after the class of its most probable
-    training example: `name_clusters(x, y)` does that (it stores the names in the
-    model) and `predict_classes(x)` then gives named clusters.
-    """
-
-    optimizer_names = ("ae_optimizer", "d_optimizer", "g_optimizer")
-    optimizer_networks = {
-        k: v
-        for k, v in SemiSupervisedAAE.optimizer_networks.items()
-        if k != "ss_optimizer"
-    }
-    takes_labels = False
-    accepts_unlabelled = False
-    needs_labelled_examples = False
-    supervised = False
-    evaluations = ("clusters", "named_clusters")
-
-    def __init__(self, input_shape=(28, 28, 1), num_classes=16, latent_dim=10, **kw):
-        super().__init__(input_shape, num_classes, latent_dim, **kw)
-        self.cluster_names = self.add_weight(
-            shape=(self.num_classes,),
-            initializer=keras.initializers.Constant(-1),
-            dtype="int32",
-            trainable=False,
-            name="cluster_names",
-        )
-
-    def predict_clusters(self, x, batch_size=1000):
-        """argmax q(y|x): a cluster id per example."""
-        return SemiSupervisedAAE.predict_classes(self, x, batch_size)
-
-    def name_clusters(self, x, labels, batch_size=1000):
-        """Names cluster k after the label of the example with the largest
-        q(y=k|x) (Makhzani et al.'s rule); returns the names `[num_classes]`."""
-        x, labels = np.asarray(x), np.asarray(labels)
-        probs = np.concatenate(
-            [
-                np.asarray(self.classify(x[i : i + batch_size]))
-                for i in range(0, len(x), batch_size)
-            ]
-        )
-        names = labels[np.argmax(probs, axis=0)].astype("int32")
-        self.cluster_names.assign(names)
-        return names
-
-    def predict_classes(self, x, batch_size=1000):
-        """The name of each example's cluster (after `name_clusters`)."""
-        names = self.cluster_names.numpy()
-        if np.any(names < 0):
-            raise ValueError(
-                "ClusteringAAE.predict_classes needs named clusters: call "
-                "name_clusters(x_train, y_train) first."
-            )
-        return names[self.predict_clusters(x, batch_size)]
-
-    def fit_recipe(self, train, *, epochs, callbacks=(), verbose=2, recipe=None):
-        """`fit`, then the clusters named on the training data (with its labels,
-        which the training itself never saw)."""
-        history = self.fit(
-            train.map(lambda x, y: x),
-            epochs=epochs,
-            callbacks=list(callbacks),
-            verbose=verbose,
-        )
-        xs, ys = zip(*[(b[0].numpy(), b[1].numpy()) for b in train], strict=True)
-        self.name_clusters(np.concatenate(xs), np.concatenate(ys))
-        return history
