@@ -88,6 +88,22 @@ def snapshot_epochs(folder):
     return sorted(int(p.stem.split("_")[1].split(".")[0]) for p in paths)
 
 
+def load_snapshot(model, preset, folder, epoch, dtype=None):
+    """The snapshot's weights into `model` (rounded to `dtype` as the zoo stores
+    them, when given); a clustering model's clusters are then named on the
+    recipe's training images (`fit_recipe` names them once training ends, so a
+    snapshot taken during `fit` holds no names)."""
+    model.load_weights(snapshot_path(folder, epoch))
+    presets.round_weights(model, dtype)
+    if hasattr(model, "name_clusters"):
+        train = evaluation.preset_dataset(
+            preset, preset.recipe["train_split"], 1000, shuffle=False, supervised=True
+        )
+        xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in train], strict=True)
+        model.name_clusters(np.concatenate(xs), np.concatenate(ys))
+    return model
+
+
 def snapshot_rows(name, folder):
     """The validation metrics of every snapshot in `folder`, one dict per epoch."""
     preset = zoo.get_preset(name)
@@ -105,7 +121,7 @@ def snapshot_rows(name, folder):
     kinds = evaluation.capabilities(type(model), preset.recipe)
     rows = []
     for epochs in snapshot_epochs(folder):
-        model.load_weights(snapshot_path(folder, epochs))
+        load_snapshot(model, preset, folder, epochs)
         start = time.perf_counter()
         values = evaluation.evaluate(model, split(SCORED), kinds, **options)
         values.pop("examples", None)
@@ -172,9 +188,13 @@ def seeds(args):
     results = []
     for folder in args.folders:
         meta = presets.read_metadata_file(folder)
-        model = presets.load_preset_folder(folder)
-        model.load_weights(snapshot_path(folder, epoch))
-        presets.round_weights(model, preset.recipe.get("weights_dtype"))
+        model = load_snapshot(
+            presets.load_preset_folder(folder),
+            preset,
+            folder,
+            epoch,
+            dtype=preset.recipe.get("weights_dtype"),
+        )
         start = time.perf_counter()
         values = evaluation.evaluate_preset(args.preset, model=model)
         values.pop("examples", None)
@@ -257,8 +277,9 @@ def seeds_markdown(summary):
 def ship(args):
     """The run's snapshot of `epoch` as a preset folder, measured on the test split."""
     meta = presets.read_metadata_file(args.folder)
+    preset = zoo.get_preset(args.preset)
     model = presets.load_preset_folder(args.folder)
-    model.load_weights(snapshot_path(args.folder, args.epoch))
+    load_snapshot(model, preset, args.folder, args.epoch)
     done = meta["epochs_done"]
     meta = meta | {
         "history": {k: v for k, v in meta["history"].items() if int(k) <= args.epoch},

@@ -412,3 +412,27 @@ def test_labels_only_baseline_trains_on_the_labelled_subset_and_scores(
     assert row["labelled"] == 20 and row["steps"] == 50
     # 50 steps on 20 labelled images beat chance (90 % error) but stay far from 0.
     assert 0.2 < row["test_error"] < 0.85 and 0.2 < row["validation_error"] < 0.85
+
+
+@pytest.mark.slow
+def test_epoch_budget_names_a_clustering_snapshots_clusters_before_scoring(
+    mnist, tmp_path, monkeypatch
+):
+    bench = _benchmark_module("aae_epoch_budget")
+    monkeypatch.setenv("TFDS_DATA_DIR", mnist)
+    small = ["num_classes=5", "latent_dim=3", "hidden_units=[16]"]
+    small.append("discriminator_units=[8]")
+    fewer = ['train_split="train[:500]"', "train_examples=500"]
+    name, folder = "aae_cluster16_mnist", str(tmp_path / "c")
+    argv = ["train", name, folder, "--snapshots", "1", "--set", *small]
+    monkeypatch.setattr(sys, "argv", ["x", *argv, "--recipe", *fewer])
+    bench.main()
+    # Snapshots are taken during fit, before fit_recipe names the clusters.
+    model = presets.load_preset_folder(folder)
+    model.load_weights(Path(folder) / "snapshots" / "epoch_1.weights.h5")
+    assert (model.cluster_names.numpy() < 0).all()
+    [row] = bench.snapshot_rows(name, folder)
+    assert 0 <= row["paper_rule_error"] <= 1
+    preset = bench.zoo.get_preset(name)
+    named = bench.load_snapshot(model, preset, folder, 1)
+    assert (named.cluster_names.numpy() >= 0).all()
