@@ -13,6 +13,10 @@ from .plot import save_figure
 
 
 def _cmd_list(args):
+    if args.architectures:
+        for cls in zoo.list_architectures():
+            print(f"{zoo.architecture_name(cls):28s} {cls.__name__}")
+        return
     pretrained = True if args.pretrained else None
     for name in zoo.list_models(args.pattern, pretrained=pretrained):
         mark = "pretrained" if zoo.preset_dir(name) else "          "
@@ -91,9 +95,14 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="keras-gen", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("list", help="list presets")
+    p = sub.add_parser("list", help="list presets (or architectures)")
     p.add_argument("pattern", nargs="?", default="*")
     p.add_argument("--pretrained", action="store_true")
+    p.add_argument(
+        "--architectures",
+        action="store_true",
+        help="list the model classes by their command-line names",
+    )
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("info", help="show a preset's config and metadata")

@@ -8,8 +8,10 @@ only: it imports no model and no keras_gen module but `presets`.
 """
 
 import dataclasses
+import difflib
 import fnmatch
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -109,12 +111,17 @@ def preset_dir(name):
     return path if (path / presets.WEIGHTS_FILE).is_file() else None
 
 
+def _unknown(kind, name, known, listing):
+    close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    return ValueError(f"unknown {kind} {name!r}: {hint}(`{listing}` lists them all)")
+
+
 def get_preset(name):
-    """Returns the registered `Preset`, with a clear error for unknown names."""
+    """Returns the registered `Preset`; an unknown name raises a one-line
+    `ValueError` naming the closest registered names (difflib)."""
     if name not in _PRESETS:
-        raise ValueError(
-            f"Unknown preset {name!r}. Known presets: {', '.join(sorted(_PRESETS))}."
-        )
+        raise _unknown("preset", name, sorted(_PRESETS), "keras-gen list")
     return _PRESETS[name]
 
 
@@ -142,6 +149,31 @@ def list_models(pattern="*", pretrained=None):
 def list_architectures():
     """The model classes that have at least one preset."""
     return sorted({p.model_class for p in _PRESETS.values()}, key=lambda c: c.__name__)
+
+
+_CLI_NAMES = {"WGANGP": "wgan_gp"}
+
+
+def architecture_name(model_class):
+    """A model class's command-line name: its class name in lower case with
+    underscores between words (`VAE` -> `vae`, `ConditionalGAN` ->
+    `conditional_gan`, `SemiSupervisedAAE` -> `semi_supervised_aae`; `WGANGP`,
+    whose words the rule cannot find, is `wgan_gp`)."""
+    if model_class.__name__ in _CLI_NAMES:
+        return _CLI_NAMES[model_class.__name__]
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", model_class.__name__)
+    return re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name).lower()
+
+
+def get_architecture(name):
+    """The registered model class named `name` (see `architecture_name`); an
+    unknown name raises a one-line `ValueError` naming the closest ones."""
+    classes = {architecture_name(c): c for c in list_architectures()}
+    if name not in classes:
+        raise _unknown(
+            "architecture", name, sorted(classes), "keras-gen list --architectures"
+        )
+    return classes[name]
 
 
 def read_metadata(name):

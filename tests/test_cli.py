@@ -27,9 +27,18 @@ def test_info_prints_config_and_metadata(capsys):
     assert info["metadata"]["metrics"]["command"] == "keras-gen evaluate ae_mnist"
 
 
-def test_unknown_preset_exits_2_with_the_known_names(capsys):
-    assert cli.main(["info", "nope_mnist"]) == 2
-    assert "Known presets" in capsys.readouterr().err
+def test_unknown_preset_exits_2_with_one_line_naming_the_closest(capsys):
+    assert cli.main(["info", "vea_mnist"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "unknown preset 'vea_mnist': did you mean vae_mnist" in err
+
+
+def test_list_architectures_prints_the_command_line_names(capsys):
+    assert cli.main(["list", "--architectures"]) == 0
+    names = capsys.readouterr().out.split()
+    assert {"vae", "dcgan", "conditional_gan", "semi_supervised_aae"} <= set(names)
+    assert "wgan_gp" in names
 
 
 def test_evaluate_on_a_subset(mnist, capsys):

@@ -9,7 +9,10 @@ import pytest
 
 from keras_gen import (
     VAE,
+    WGANGP,
     Autoencoder,
+    ConditionalGAN,
+    SemiSupervisedAAE,
     SemiSupervisedVAE,
     evaluation,
     presets,
@@ -33,9 +36,21 @@ def _trained_small(seed=3):
     return model, x
 
 
-def test_unknown_preset_lists_known_names():
-    with pytest.raises(ValueError, match="Known presets: .*ae_mnist"):
+def test_unknown_preset_names_the_closest_registered_ones():
+    with pytest.raises(ValueError, match="did you mean ae_mnist"):
+        zoo.create_model("ae_mnst")
+    with pytest.raises(ValueError, match="'no_such_model': .*keras-gen list"):
         zoo.create_model("no_such_model")
+
+
+def test_architecture_names_are_snake_case_class_names():
+    assert zoo.architecture_name(VAE) == "vae"
+    assert zoo.architecture_name(ConditionalGAN) == "conditional_gan"
+    assert zoo.architecture_name(SemiSupervisedAAE) == "semi_supervised_aae"
+    assert zoo.architecture_name(WGANGP) == "wgan_gp"
+    assert zoo.get_architecture("conditional_gan") is ConditionalGAN
+    with pytest.raises(ValueError, match="'dcgam': did you mean dcgan"):
+        zoo.get_architecture("dcgam")
 
 
 def test_list_models_filters_by_pattern_and_weights(tmp_zoo):
