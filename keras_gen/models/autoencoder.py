@@ -8,7 +8,7 @@ import tensorflow as tf
 from keras import ops
 
 from .. import losses
-from . import networks
+from . import networks, shapes
 from .base import GenerativeModel, as_float32
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -153,6 +153,15 @@ class Autoencoder(GenerativeModel):
         # so that saving and loading do not warn.
         return [name for name in super().__dir__() if name != "code_dim"]
 
+    def _check_fits(self, network):
+        # The conv networks' sizes, named by model and argument.
+        shapes.check_conv_shape(
+            self.data_shape,
+            len(self.filters),
+            f"{type(self).__name__}'s default {network} (network='conv', "
+            f"filters={self.filters})",
+        )
+
     def _default_encoder(self):
         if self.network == "mlp":
             return networks.mlp_encoder(
@@ -162,6 +171,7 @@ class Autoencoder(GenerativeModel):
                 self.activation,
                 self.code_activation,
             )
+        self._check_fits("encoder")
         return networks.conv_encoder(
             self.data_shape,
             self.latent_dim,
@@ -178,6 +188,7 @@ class Autoencoder(GenerativeModel):
                 self.hidden_units[::-1],
                 self.activation,
             )
+        self._check_fits("decoder")
         return networks.conv_decoder(
             self.latent_dim,
             self.data_shape,

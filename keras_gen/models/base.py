@@ -16,6 +16,8 @@ import tensorflow as tf
 
 from .. import distribute, presets, zoo
 from ..distribute import ReplicaSeedGenerator
+from .conditional import Conditional as Conditional
+from .shapes import checked_shape
 from .validation import InputChecks
 
 
@@ -59,7 +61,7 @@ class Model(InputChecks, keras.Model):
 
     def __init__(self, input_shape, input_range=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_shape = tuple(int(d) for d in input_shape)
+        self.data_shape = checked_shape(input_shape, "input_shape")
         self.input_range = None if input_range is None else tuple(input_range)
         self.seed = seed
         self.seed_generator = ReplicaSeedGenerator(seed)
@@ -366,28 +368,6 @@ class Model(InputChecks, keras.Model):
             The metadata written.
         """
         return presets.save_preset(self, path, metadata, weights_dtype)
-
-
-class Conditional:
-    """Mixin of models conditioned on a class label in every verb (`call`,
-    `encode`, `sample`): `ConditionalGAN`, `CVAE`."""
-
-    takes_labels = True
-
-    def call_inputs(self, x, labels=None):
-        return (x, labels)
-
-    def split_call_inputs(self, inputs, where):
-        """`(x, labels)` of what `call` got, or a `ValueError` naming both."""
-        if not isinstance(inputs, list | tuple) or len(inputs) != 2:
-            raise ValueError(
-                f"{type(self).__name__}.{where} takes (x, labels), got "
-                f"{type(inputs).__name__}."
-            )
-        return inputs
-
-    def _set_classes(self, num_classes):
-        self.num_classes = self._checked_num_classes(num_classes)
 
 
 class GenerativeModel(Model):

@@ -7,6 +7,7 @@ from scipy import special
 
 from ..layers import random_shift_rotate
 from .base import Model
+from .shapes import check_pooled_shape
 
 
 def classifier_network(
@@ -26,7 +27,8 @@ def classifier_network(
     between epochs, so the preset's recipe decays the learning rate.
 
     Args:
-        input_shape: Shape of one image, `(H, W, C)`.
+        input_shape: Shape of one image, `(H, W, C)`, H and W at least
+            `2 ** len(filters)` (floor-divided by each pooling).
         num_classes: Number of classes.
         filters: Convolution filters per block.
         dense_units: Width of the feature layer.
@@ -35,6 +37,9 @@ def classifier_network(
     Returns:
         A functional `keras.Model` with outputs `[features, logits]`.
     """
+    input_shape = check_pooled_shape(
+        input_shape, len(filters), f"classifier_network(filters={tuple(filters)})"
+    )
     inputs = keras.Input(input_shape)
     h = inputs
     for i, width in enumerate(filters):
@@ -118,6 +123,12 @@ class Classifier(Model):
         self.filters = tuple(int(f) for f in filters)
         self.dense_units = int(dense_units)
         self.dropout = float(dropout)
+        if network is None:
+            check_pooled_shape(
+                self.data_shape,
+                len(self.filters),
+                f"Classifier's default network (filters={self.filters})",
+            )
         self.max_shift = float(max_shift)
         self.max_rotation = float(max_rotation)
         if max_shift or max_rotation:

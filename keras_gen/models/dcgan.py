@@ -2,7 +2,7 @@
 
 import keras
 
-from . import networks
+from . import networks, shapes
 from .gan import GAN
 
 
@@ -15,7 +15,10 @@ class DCGAN(GAN):
     `keras.optimizers.Adam(2e-4, beta_1=0.5)` for both players.
 
     Args:
-        input_shape: `(H, W, C)`, H and W divisible by `2 ** len(filters)`.
+        input_shape: `(H, W, C)`: for the default networks H and W divisible by
+            `2 ** len(generator_filters)` and `2 ** len(discriminator_filters)`
+            (4 for the default two layers each; else a `ValueError` saying how
+            to resize).
         latent_dim: Size of z.
         generator_filters: Filters of the generator's transposed convolutions.
         discriminator_filters: Filters of the discriminator's convolutions.
@@ -53,7 +56,17 @@ class DCGAN(GAN):
             input_shape, latent_dim, generator, discriminator, noise=noise, **game
         )
 
+    def _check_fits(self, network, filters):
+        # Named by model and argument, before the builder's own, plainer check.
+        argument = f"{network}_filters"
+        shapes.check_conv_shape(
+            self.data_shape,
+            len(filters),
+            f"{type(self).__name__}'s default {network} ({argument}={filters})",
+        )
+
     def _default_generator(self):
+        self._check_fits("generator", self.generator_filters)
         return networks.conv_generator(
             self.latent_dim,
             self.data_shape,
@@ -65,6 +78,7 @@ class DCGAN(GAN):
     discriminator_options = {"batch_norm": True}
 
     def _default_discriminator(self):
+        self._check_fits("discriminator", self.discriminator_filters)
         return networks.conv_discriminator(
             self.data_shape,
             self.discriminator_filters,

@@ -12,24 +12,11 @@ import keras
 from keras import layers
 
 from ..layers import Maxout, MinibatchDiscrimination
+from .shapes import check_conv_shape
+from .shapes import checked_shape as _shape
+from .shapes import positive_int as _positive
 
 LIKELIHOODS = ("bernoulli", "gaussian")
-
-
-def _shape(value, name):
-    try:
-        shape = tuple(int(d) for d in value)
-    except TypeError as err:
-        raise TypeError(f"{name} must be a tuple of ints, got {value!r}.") from err
-    if not shape or any(d < 1 for d in shape):
-        raise ValueError(f"{name} must be non-empty positive ints, got {shape}.")
-    return shape
-
-
-def _positive(value, name):
-    if int(value) != value or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
 
 
 def mlp_encoder(
@@ -112,15 +99,6 @@ def mlp_decoder(
     return keras.Model(inputs, outputs, name=name)
 
 
-def _check_divisible(shape, depth):
-    factor = 2**depth
-    if shape[0] % factor or shape[1] % factor:
-        raise ValueError(
-            f"Height and width must be divisible by 2**{depth}={factor} for "
-            f"{depth} stride-2 layers; got input shape {shape}."
-        )
-
-
 def conv_encoder(
     input_shape,
     output_dim,
@@ -151,10 +129,9 @@ def conv_encoder(
     Returns:
         A functional `keras.Model` mapping `[B, H, W, C]` to `[B, output_dim]`.
     """
-    input_shape = _shape(input_shape, "input_shape")
-    if len(input_shape) != 3:
-        raise ValueError(f"conv_encoder needs (H, W, C), got {input_shape}.")
-    _check_divisible(input_shape, len(filters))
+    input_shape = check_conv_shape(
+        input_shape, len(filters), f"conv_encoder(filters={tuple(filters)})"
+    )
     inputs = keras.Input(input_shape)
     h = inputs
     for i, f in enumerate(filters):
@@ -201,10 +178,12 @@ def conv_decoder(
     Returns:
         A functional `keras.Model` mapping `[B, latent_dim]` to `[B, H, W, C]`.
     """
-    output_shape = _shape(output_shape, "output_shape")
-    if len(output_shape) != 3:
-        raise ValueError(f"conv_decoder needs (H, W, C), got {output_shape}.")
-    _check_divisible(output_shape, len(filters))
+    output_shape = check_conv_shape(
+        output_shape,
+        len(filters),
+        f"conv_decoder(filters={tuple(filters)})",
+        "output_shape",
+    )
     factor = 2 ** len(filters)
     start = (output_shape[0] // factor, output_shape[1] // factor, filters[0])
     inputs = keras.Input((_positive(latent_dim, "latent_dim"),))
