@@ -27,6 +27,26 @@ def small_model(name, **extra):
     return preset.model_class(**(preset.config | preset.test_overrides | extra))
 
 
+def architectures():
+    """`{architecture name: preset}`, one preset per registered architecture (the
+    first by name), so a newly registered architecture is covered."""
+    first = {}
+    for name in zoo.list_models():
+        first.setdefault(zoo.get_preset(name).model_class, name)
+    return {zoo.architecture_name(cls): name for cls, name in first.items()}
+
+
+def shape_arguments(name, input_shape, num_classes):
+    """The arguments that fit preset `name` to examples of `input_shape` and
+    `num_classes` classes (or clusters, for a clustering model)."""
+    preset = zoo.get_preset(name)
+    arguments = {"input_shape": tuple(input_shape)}
+    for key in ("num_classes", "num_clusters"):
+        if key in preset.config | preset.test_overrides:
+            arguments[key] = num_classes
+    return arguments
+
+
 def fake_batch(model, n=N, seed=0):
     rng = np.random.default_rng(seed)
     return rng.uniform(0, 1, (n, *model.data_shape)).astype("float32")
