@@ -1,9 +1,15 @@
-"""Training callbacks: the preset folder written after every epoch."""
+"""Training callbacks: the preset folder written after every epoch, weight
+snapshots, and a grid of samples (or reconstructions) every few epochs."""
 
 import time
 from pathlib import Path
 
 import keras
+import numpy as np
+import tensorflow as tf
+
+from . import plot
+from .plot import verbs
 
 
 class PresetCheckpoint(keras.callbacks.Callback):
@@ -65,3 +71,144 @@ class WeightSnapshots(keras.callbacks.Callback):
         if epoch + 1 in self.epochs:
             self.folder.mkdir(parents=True, exist_ok=True)
             self.model.save_weights(self.folder / f"epoch_{epoch + 1}.weights.h5")
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Every `every` epochs, draws the model's samples from the same fixed noise
+    and writes them as a PNG grid and, with `log_dir`, a TensorBoard image.
+
+    The noise is fixed across epochs, so the grids show the same draws change as
+    the model learns: a model that exposes its noise (`noise_batch` and
+    `generate`: GANs, adversarial autoencoders) has `noise_batch(n, seed)` drawn
+    once, at the start of training, and decoded every time; any other sampler (a
+    VAE, an autoencoder's fitted code Gaussian, the semi-supervised models) draws
+    with `sample(n, labels)` with its random streams set from `seed` each time and
+    put back afterwards, which is the same noise every time and leaves training's
+    random numbers as they were. With `images`, the grid shows those fixed images
+    above their reconstructions instead (for autoencoders, whose samples before
+    `fit_code_distribution` are not drawn from their codes' distribution).
+
+    Epochs are numbered from 1 and keep counting across several `fit` calls with
+    the same callback (a recipe in stages); a resumed `fit` (`initial_epoch`)
+    continues its numbers.
+
+    Args:
+        folder_or_path: A folder (each grid is `epoch_0001.png`, ...), a path
+            with `{epoch}` (formatted with the epoch, e.g. `"grid_{epoch:03d}.png"`),
+            or a `.png` path (rewritten each time: the latest grid).
+        every: Epochs between grids.
+        n: Samples per grid.
+        seed: Seed of the fixed noise.
+        log_dir: A TensorBoard log folder for image summaries (tag `name`, step
+            the epoch), or None.
+        labels: The classes to draw for a conditional model (one or `n`; default
+            its classes in turn), or with `images` the classes of those images.
+        images: A fixed batch to reconstruct instead of sampling, or None.
+        ncols: Images per row.
+        name: The TensorBoard tag.
+        figsize: Inches `(width, height)` of the PNG (default: fits the grid);
+            the TensorBoard image is the grid itself, one pixel per pixel.
+        dpi: Resolution of the PNG.
+
+    Example:
+        >>> grid = SampleGrid("runs/gan/samples", every=5, log_dir="runs/gan/logs")
+        >>> model.fit(train, epochs=50, callbacks=[grid])
+    """
+
+    def __init__(
+        self,
+        folder_or_path,
+        every=1,
+        n=64,
+        seed=0,
+        log_dir=None,
+        labels=None,
+        images=None,
+        ncols=8,
+        name="samples",
+        figsize=None,
+        dpi=100,
+    ):
+        super().__init__()
+        self.target = str(folder_or_path)
+        self.every = verbs.check_count(every, "every")
+        self.n = verbs.check_count(n, "n")
+        self.seed = int(seed)
+        self.log_dir = None if log_dir is None else Path(log_dir)
+        self.labels = labels
+        self.images = None if images is None else np.asarray(images, np.float32)
+        self.ncols = verbs.check_count(ncols, "ncols")
+        self.name = name
+        self.figsize = figsize
+        self.dpi = dpi
+        self.noise = None
+        self.epoch = 0
+        self.written = []
+        self._writer = None
+
+    def path(self, epoch):
+        """Where the grid of `epoch` (from 1) goes."""
+        if "{epoch" in self.target:
+            return Path(self.target.format(epoch=epoch))
+        if self.target.lower().endswith(".png"):
+            return Path(self.target)
+        return Path(self.target) / f"epoch_{epoch:04d}.png"
+
+    def on_train_begin(self, logs=None):
+        if self.images is not None:
+            verbs.require(self.model, ("reconstruct",), "SampleGrid(images=...)")
+            self.images = verbs.check_images(
+                self.model, self.images, "images", "SampleGrid"
+            )
+            return
+        verbs.require(self.model, ("sample",), "SampleGrid")
+        if self.noise is None:
+            self.noise = verbs.fixed_noise(self.model, self.n, self.seed)
+
+    def grids(self):
+        """`(top, bottom)` images in [0, 1]: samples and None, or the fixed
+        images and their reconstructions."""
+        model = self.model
+        if self.images is not None:
+            recon = verbs.reconstruct(model, self.images, self.labels)
+            return verbs.unit_range(model, self.images), verbs.unit_range(model, recon)
+        samples = verbs.draw_samples(
+            model, self.n, self.labels, self.seed, noise=self.noise
+        )
+        return verbs.unit_range(model, samples), None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch = max(epoch + 1, self.epoch + 1)
+        if self.epoch % self.every:
+            return
+        top, bottom = self.grids()
+        title = f"{type(self.model).__name__}, epoch {self.epoch}"
+        path = self.path(self.epoch)
+        if bottom is None:
+            plot.save_grid(
+                path,
+                top,
+                self.ncols,
+                f"{title}: samples, fixed noise",
+                self.figsize,
+                self.dpi,
+            )
+            grid = plot.image_grid(top, self.ncols)
+        else:
+            plot.save_pairs(
+                path, top, bottom, self.ncols, title, self.figsize, self.dpi
+            )
+            upper, lower = (plot.image_grid(v, self.ncols) for v in (top, bottom))
+            gap = np.ones((2, upper.shape[1], upper.shape[2]), np.float32)
+            grid = np.concatenate([upper, gap, lower])
+        self.written.append(path)
+        if self.log_dir is not None:
+            if self._writer is None:
+                self._writer = tf.summary.create_file_writer(str(self.log_dir))
+            with self._writer.as_default():
+                tf.summary.image(self.name, grid[None], step=self.epoch)
+            self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.flush()

@@ -1,4 +1,9 @@
-"""Image grids and figures, written as PNG with a non-interactive backend."""
+"""Image grids and figures, written as PNG with matplotlib's Agg backend.
+
+The helpers at the end (`pyplot`, `show_grid`, `write`) are what every picture of
+`keras_gen.plot` draws with: a figure is exactly `figsize * dpi` pixels, since it
+is saved without a tight bounding box.
+"""
 
 from pathlib import Path
 
@@ -110,4 +115,36 @@ def save_scatter(path, panels, dpi=100, share_axes=False):
     fig.colorbar(sc, ax=list(np.atleast_1d(axes)), ticks=range(10), label="digit")
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
+    return path
+
+
+def pyplot():
+    """`matplotlib.pyplot` on the non-interactive Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def show_grid(ax, images, ncols, title=None):
+    """Draws `images` (values in [0, 1]) as one grid on `ax`, without axes."""
+    grid = image_grid(images, ncols)
+    ax.imshow(
+        grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1
+    )
+    if title:
+        ax.set_title(title)
+    ax.axis("off")
+    return grid
+
+
+def write(fig, path, dpi):
+    """Saves `fig` to the PNG `path` (parent folders created), closes it, and
+    returns the path as a `Path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, format="png")
+    pyplot().close(fig)
     return path
