@@ -106,7 +106,8 @@ def train_preset(
     optimizer, the epoch) to `out_dir/training_state/` (Keras' `BackupAndRestore`);
     `resume=True` continues a stopped run from it (the same arguments as the
     stopped run; a run with no state there starts afresh), and without it a
-    stale state is deleted. The state goes once training ends. A resumed run
+    stale state is deleted. The state is kept once training ends, so that
+    `resume=True` with more `epochs` extends a finished run. A resumed run
     reshuffles the training data from the first epoch's order.
 
     Returns:
@@ -212,7 +213,9 @@ def _training_state(out_dir, model, resume):
         print(f"resuming {out_dir} after epoch {epoch}", flush=True)
     else:
         print(f"no training state in {state}: training from the start", flush=True)
-    return keras.callbacks.BackupAndRestore(str(state)), earlier
+    # Kept after the last epoch: a finished run can be extended with more epochs.
+    backup = keras.callbacks.BackupAndRestore(str(state), delete_checkpoint=False)
+    return backup, earlier
 
 
 def _test_arrays(data_dir):

@@ -25,11 +25,11 @@ class StopAfter(keras.callbacks.Callback):
             raise KeyboardInterrupt(f"stopped after epoch {self.epochs}")
 
 
-def _train(folder, mnist, **kwargs):
+def _train(folder, mnist, epochs=3, **kwargs):
     return training.train_preset(
         "aae_mnist",
         folder,
-        epochs=3,
+        epochs=epochs,
         data_dir=mnist,
         verbose=0,
         steps_per_execution=1,
@@ -58,7 +58,23 @@ def test_a_stopped_run_resumes_with_every_optimizer_state(mnist, tmp_path):
     assert meta["history"]["1"] == stopped["history"]["1"]
     assert meta["history"]["2"] == stopped["history"]["2"]
     assert meta["train_wall_time_s"] >= stopped["train_wall_time_s"]
-    assert not (folder / training.STATE_DIR).exists()  # gone once training ended
+    # Kept once training ended: a finished run can be extended.
+    assert (folder / training.STATE_DIR / "training_metadata.json").exists()
+
+
+@pytest.mark.slow
+def test_a_finished_run_is_extended_by_resuming_with_more_epochs(mnist, tmp_path):
+    keras.utils.set_random_seed(0)
+    folder = tmp_path / "aae"
+    _train(folder, mnist, epochs=2)
+    first = json.loads((folder / "metadata.json").read_text())
+    model, _ = _train(folder, mnist, epochs=3, resume=True)
+    meta = json.loads((folder / "metadata.json").read_text())
+    for name in model.optimizer_names:
+        assert int(getattr(model, name).iterations.numpy()) == 3 * 10, name
+    assert meta["epochs_done"] == 3 and meta["resumed_after_epochs"] == [2]
+    assert meta["history"]["2"] == first["history"]["2"]
+    assert "--epochs 3" in meta["train_command"]
 
 
 @pytest.mark.slow
