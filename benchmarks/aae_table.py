@@ -4,7 +4,8 @@ Reads each preset's measured metrics from the zoo (`metadata.json`, written by
 `keras-gen train` / `keras-gen evaluate`) and prints one Markdown table; a preset
 without shipped weights is listed as not trained, never filled in. A metric
 measured over several seeds (`aae_epoch_budget.py seeds`, its JSON in
-benchmarks/results/PRESET_seeds.json) is shown as their mean with each run.
+benchmarks/results/PRESET_seeds.json, or PRESET_runN_seeds.json of later runs, the
+highest N shown) is shown as their mean with each run.
 
     python benchmarks/aae_table.py --out benchmarks/results/aae_table.md
 """
@@ -61,7 +62,11 @@ def _format(key, value):
 
 def _over_seeds(name, key, results):
     """(ours, measured by) from a seeds JSON of this preset and metric, or None."""
-    path = Path(results) / f"{name}_seeds.json"
+    later = sorted(
+        Path(results).glob(f"{name}_run*_seeds.json"),
+        key=lambda p: int(p.name[len(name) + 4 : -len("_seeds.json")]),
+    )
+    path = later[-1] if later else Path(results) / f"{name}_seeds.json"
     if not path.exists():
         return None
     summary = json.loads(path.read_text())
@@ -70,10 +75,15 @@ def _over_seeds(name, key, results):
     each = ", ".join(
         f"seed {r['seed']}: {_format(key, r['test'][key])}" for r in summary["runs"]
     )
-    ours = (
-        f"{_format(key, summary['test_mean'])} +- {_format(key, summary['test_std'])}"
-        f" (mean of {len(summary['runs'])}; {each}; epoch {summary['chosen_epoch']})"
-    )
+    if len(summary["runs"]) == 1:  # no spread to show
+        ours = f"{_format(key, summary['test_mean'])} (one run, {each}; epoch "
+        ours += f"{summary['chosen_epoch']})"
+    else:
+        ours = (
+            f"{_format(key, summary['test_mean'])} +- "
+            f"{_format(key, summary['test_std'])} (mean of {len(summary['runs'])}; "
+            f"{each}; epoch {summary['chosen_epoch']})"
+        )
     return ours, f"`{summary['command']}`"
 
 

@@ -302,6 +302,14 @@ def test_aae_table_reads_the_zoo_and_never_fills_in_a_missing_number(
     row = next(r for r in table if "100 labels" in r)
     assert "3.00 % +- 1.00 % (mean of 2; seed 0: 2.00 %, seed 1: 4.00 %" in row
     assert "aae_epoch_budget.py seeds" in row
+    # A later run's file (the highest run number) is shown instead.
+    for run, mean in ((3, 0.05), (10, 0.07)):
+        later = summary | {"test_mean": mean, "command": f"run {run}"}
+        path = runs / f"ssaae_mnist_100labels_run{run}_seeds.json"
+        path.write_text(json.dumps(later))
+    (table,) = _tables(bench.table(runs))
+    row = next(r for r in table if "100 labels" in r)
+    assert "7.00 % +- 1.00 %" in row and "`run 10`" in row
 
 
 def test_ssgan_table_lists_every_run_and_never_fills_in_a_missing_one(tmp_path):
