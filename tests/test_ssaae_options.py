@@ -99,3 +99,12 @@ def test_discriminator_noise_is_a_training_only_gaussian_noise_layer():
 def test_negative_discriminator_noise_is_refused():
     with pytest.raises(ValueError, match="input_noise must be >= 0, got -0.1"):
         code_discriminator(4, (8,), input_noise=-0.1)
+
+
+def test_discriminator_noise_reaches_a_label_aware_discriminator_too():
+    net = code_discriminator(4, (8,), num_classes=3, input_noise=0.5, name="d")
+    z, labels = np.zeros((256, 4), "float32"), np.zeros((256, 1), "int32")
+    np.testing.assert_array_equal(
+        net([z, labels], training=False), net([z, labels], training=False)
+    )
+    assert not np.allclose(net([z, labels], training=True), net([z, labels]))

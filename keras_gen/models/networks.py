@@ -283,7 +283,7 @@ def gan_mlp_generator(
     inputs, h = z, z
     if num_classes:
         labels, one_hot = _label_input(num_classes)
-        inputs, h = [z, labels], layers.Concatenate()([z, one_hot])
+        inputs, h = [z, labels], layers.Concatenate()([h, one_hot])
     for units in hidden_units:
         h = layers.Dense(_positive(units, "hidden_units"), activation=activation)(h)
         if batch_norm:
@@ -374,7 +374,7 @@ def code_discriminator(
         h = layers.GaussianNoise(input_noise, name="input_noise")(h)
     if num_classes:
         labels, one_hot = _label_input(num_classes)
-        inputs, h = [z, labels], layers.Concatenate()([z, one_hot])
+        inputs, h = [z, labels], layers.Concatenate()([h, one_hot])
     for units in hidden_units:
         h = layers.Dense(int(units), activation="relu")(h)
     return keras.Model(inputs, layers.Dense(1)(h), name=name)
