@@ -14,9 +14,7 @@ from .plot import save_figure
 
 def _cmd_list(args):
     if args.architectures:
-        for cls in zoo.list_architectures():
-            print(f"{zoo.architecture_name(cls):28s} {cls.__name__}")
-        return
+        return print("\n".join(zoo.architecture_lines()))
     pretrained = True if args.pretrained else None
     for name in zoo.list_models(args.pattern, pretrained=pretrained):
         mark = "pretrained" if zoo.preset_dir(name) else "          "
@@ -98,11 +96,7 @@ def build_parser():
     p = sub.add_parser("list", help="list presets (or architectures)")
     p.add_argument("pattern", nargs="?", default="*")
     p.add_argument("--pretrained", action="store_true")
-    p.add_argument(
-        "--architectures",
-        action="store_true",
-        help="list the model classes by their command-line names",
-    )
+    p.add_argument("--architectures", action="store_true", help="list model classes")
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("info", help="show a preset's config and metadata")
@@ -115,11 +109,7 @@ def build_parser():
     p.add_argument("--batch-size", type=int)
     p.add_argument("--out")
     p.add_argument("--data-dir")
-    p.add_argument(
-        "--seed",
-        type=int,
-        help="model seed (and labelled-subset seed of a semi-supervised recipe)",
-    )
+    p.add_argument("--seed", type=int, help="model (and labelled-subset) seed")
     resume = "continue a stopped run from --out (give its other arguments again)"
     p.add_argument("--resume", action="store_true", help=resume)
     p.set_defaults(func=_cmd_train)

@@ -165,6 +165,12 @@ def architecture_name(model_class):
     return re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name).lower()
 
 
+def architecture_lines():
+    """`name  ClassName` for every registered architecture (`keras-gen list
+    --architectures`)."""
+    return [f"{architecture_name(c):28s} {c.__name__}" for c in list_architectures()]
+
+
 def get_architecture(name):
     """The registered model class named `name` (see `architecture_name`); an
     unknown name raises a one-line `ValueError` naming the closest ones."""
