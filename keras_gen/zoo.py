@@ -197,12 +197,27 @@ def _resolve_preset_args(preset, kwargs):
     return kwargs
 
 
-def create_model(name, pretrained=False, **overrides):
+def is_preset_folder(name):
+    """Whether `name` is the path of a preset folder rather than a preset name."""
+    if name in _PRESETS:
+        return False
+    path = Path(name)
+    return (
+        (path / presets.CONFIG_FILE).is_file()
+        or (isinstance(name, Path) or os.sep in str(name))
+        and path.is_dir()
+    )
+
+
+def create_model(name, pretrained=None, **overrides):
     """Creates a preset by name.
 
     Args:
-        name: A name from `list_models()`.
-        pretrained: Load the preset's weights (verified by sha256).
+        name: A name from `list_models()`, or the path of a preset folder
+            (what `keras-gen train` writes: `config.json`, `model.weights.h5`,
+            `metadata.json`).
+        pretrained: Load the weights (verified by sha256). Default: a preset
+            name's are not loaded, a folder's are.
         **overrides: Constructor arguments that replace the preset's. With
             `pretrained=True` they may not change the architecture (an argument
             in `model_class.architecture_arguments()`, or a sub-network), since
@@ -216,7 +231,11 @@ def create_model(name, pretrained=False, **overrides):
 
     Example:
         >>> model = keras_gen.zoo.create_model("ae_mnist", pretrained=True)
+        >>> mine = keras_gen.zoo.create_model("runs/dcgan")
     """
+    if is_preset_folder(name):
+        weights = pretrained is None or bool(pretrained)
+        return presets.load_preset_folder(name, overrides, weights=weights)
     preset = get_preset(name)
     if not pretrained:
         return preset.model_class(

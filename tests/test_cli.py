@@ -43,7 +43,10 @@ def test_list_architectures_prints_the_command_line_names(capsys):
 
 def test_evaluate_on_a_subset(mnist, capsys):
     assert (
-        cli.main(["evaluate", "ae_mnist", "--limit", "300", "--data-dir", mnist]) == 0
+        cli.main(
+            ["evaluate", "ae_mnist", "--limit", "300", "--data-dir", mnist, "--json"]
+        )
+        == 0
     )
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["examples"] == 300
@@ -77,6 +80,7 @@ def test_evaluate_anomaly_digit_reports_a_useful_auc(mnist, capsys):
                 "1",
                 "--data-dir",
                 mnist,
+                "--json",
             ]
         )
         == 0
