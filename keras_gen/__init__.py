@@ -13,6 +13,7 @@ from . import metrics as metrics
 from . import presets as presets
 from . import priors as priors
 from . import recipes as recipes  # registers the shipped presets in zoo
+from . import runs as runs
 from . import toy as toy
 from . import training as training
 from . import zoo as zoo
@@ -58,6 +59,7 @@ __all__ = [
     "features",
     "presets",
     "training",
+    "runs",
     "ConditionalGAN",
     "DCGAN",
     "GAN",

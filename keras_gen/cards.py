@@ -65,9 +65,9 @@ def latent_figure(model, path, x, y, recipe=None):
         [np.asarray(c.mean() if kind == "likelihood" else c) for c in codes]
     )
     flat = x.reshape(len(x), -1)
-    # PCA by numpy's SVD: scikit-learn is not a dependency of keras_gen.
-    _, _, vt = np.linalg.svd(flat - flat.mean(0), full_matrices=False)
-    pca = (flat - flat.mean(0)) @ vt[:2].T
+    from sklearn.decomposition import PCA  # imported when a card is drawn
+
+    pca = PCA(2, random_state=0).fit_transform(flat)
     return save_scatter(
         path,
         {

@@ -178,3 +178,32 @@ def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path, capsys):
     assert cli.main([*args, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def readme_block(heading):
+    """The ```python block under the README's `## heading`."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_own_images_block_runs(tmp_path):
+    # As written, but one epoch and a small evaluation (the README says 20).
+    code = readme_block("Your own images")
+    assert "epochs=20" in code
+    code = code.replace("epochs=20", "epochs=1, evaluation_samples=200")
+    code += "assert images.shape == (16, 32, 32, 3), images.shape\n"
+    write_images(tmp_path / "my_images", (40, 40, 3), n=24)
+    script = tmp_path / "block.py"
+    script.write_text(code)
+    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "runs/my_dcgan/README.md").is_file()
