@@ -225,3 +225,22 @@ def test_cli_is_argparse_and_dispatch_only():
     source = Path(cli.__file__).read_text()
     assert len(source.splitlines()) < 200
     assert "hasattr(" not in source and "getattr(model" not in source
+
+
+def _subcommands():
+    parser = cli.build_parser()
+    actions = [a for a in parser._actions if hasattr(a, "choices") and a.choices]
+    return sorted(next(a for a in actions if isinstance(a.choices, dict)).choices)
+
+
+@pytest.mark.parametrize("command", [None, *_subcommands()])
+def test_every_command_has_help(command, capsys):
+    argv = ["--help"] if command is None else [command, "--help"]
+    with pytest.raises(SystemExit) as stop:
+        cli.main(argv)
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: keras-gen") and "--help" in out
+    if command is None:
+        for name in _subcommands():
+            assert name in out
