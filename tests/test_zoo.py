@@ -2,10 +2,12 @@
 
 import ast
 import inspect
+import re
 
 import keras
 import numpy as np
 import pytest
+from PIL import Image
 
 from keras_gen import (
     VAE,
@@ -20,6 +22,8 @@ from keras_gen import (
     zoo,
 )
 from keras_gen.cli import evaluate_preset
+
+from .test_plot import decoded
 
 
 @pytest.fixture
@@ -225,3 +229,16 @@ def test_shipped_preset_reproduces_its_card(name, mnist):
     assert f"keras-gen evaluate {name}" in readme
     assert f"{meta['sha256']}" in readme
     assert (zoo.preset_dir(name) / "samples.png").is_file()
+
+
+@pytest.mark.parametrize("name", zoo.list_models(pretrained=True))
+def test_every_shipped_card_embeds_pictures_that_decode(name):
+    folder = zoo.preset_dir(name)
+    pictures = re.findall(
+        r"!\[[^\]]*\]\(([^)]+\.png)\)", (folder / "README.md").read_text()
+    )
+    assert pictures, f"{name}'s card embeds no picture"
+    for picture in pictures:
+        path = folder / picture
+        assert path.is_file(), (name, picture)
+        decoded(path, Image.open(path).size, ink=0.01)
