@@ -113,22 +113,27 @@ def generator():
     return keras.Model(z, keras.layers.Dense(2)(h), name="generator")
 
 
-def discriminator(name="discriminator", minibatch=None):
+def discriminator(name="discriminator", minibatch=None, packing=None):
     """A point of the plane -> the shared MLP -> one logit (or critic score).
 
     The last hidden activation is the layer named "features" (feature matching
     matches its batch means); `minibatch=(B, C)` puts a `MinibatchDiscrimination`
-    layer with B kernels of dimension C between it and the logit.
+    layer with B kernels of dimension C between it and the logit; `packing=m`
+    judges m points at once (PacGAN: `layers.Pack` before the MLP, whose first
+    layer then takes 2m inputs, and `layers.Unpack` after the logit).
     """
     x = keras.Input((2,))
-    h = x
+    h = x if packing is None else layers.Pack(packing)(x)
     for i, units in enumerate(UNITS):
         last = i == len(UNITS) - 1
         h = keras.layers.Dense(units)(h)
         h = keras.layers.LeakyReLU(0.2, name="features" if last else None)(h)
     if minibatch is not None:
         h = layers.MinibatchDiscrimination(*minibatch)(h)
-    return keras.Model(x, keras.layers.Dense(1)(h), name=name)
+    logit = keras.layers.Dense(1)(h)
+    if packing is not None:
+        logit = layers.Unpack(packing)(logit)
+    return keras.Model(x, logit, name=name)
 
 
 def adam_gan():
@@ -139,7 +144,7 @@ def adam_wgan():
     return keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)
 
 
-def gan(minibatch=None, **options):
+def gan(minibatch=None, packing=None, **options):
     """A builder of a `GAN` on the shared networks with the given game options."""
 
     def build(seed):
@@ -147,7 +152,7 @@ def gan(minibatch=None, **options):
             (2,),
             LATENT_DIM,
             generator=generator(),
-            discriminator=discriminator(minibatch=minibatch),
+            discriminator=discriminator(minibatch=minibatch, packing=packing),
             noise="normal",
             input_range=None,
             seed=seed,
@@ -223,6 +228,16 @@ VARIANTS = {
     "feature_matching": Variant(
         "GAN + feature matching (last hidden layer)",
         gan(feature_matching="features", generator_loss="non_saturating"),
+        adam_gan,
+    ),
+    "packing_2": Variant(
+        "GAN + PacGAN packing, 2 points per judgement",
+        gan(packing=2, generator_loss="non_saturating"),
+        adam_gan,
+    ),
+    "packing_4": Variant(
+        "GAN + PacGAN packing, 4 points per judgement",
+        gan(packing=4, generator_loss="non_saturating"),
         adam_gan,
     ),
     "historical_averaging": Variant(
@@ -318,7 +333,8 @@ def table(rows, command, seconds, settings, mixture="ring"):
         f"updates on minibatches of {settings['batch_size']}; "
         f"{settings['eval_samples']:,} samples scored per run; high quality = within "
         f"3 std of the nearest mode, a mode is covered by >= 1 high-quality sample. "
-        f"Mean +- std over seeds 0 to {settings['seeds'] - 1}.",
+        f"Mean +- std over seeds {settings.get('first_seed', 0)} to "
+        f"{settings.get('first_seed', 0) + settings['seeds'] - 1}.",
         "",
         f"| variant | D updates per G update | modes covered (of {modes}) | seeds "
         f"with all {modes} | high-quality samples % | per seed: modes / % | seconds "
@@ -340,6 +356,12 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mixture", choices=list(MIXTURES), default="ring")
     parser.add_argument("--seeds", type=int, help=f"default {DEFAULTS['seeds']}")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seeds first-seed, first-seed + 1, ... (a pilot uses other seeds)",
+    )
     parser.add_argument(
         "--steps", type=int, help=f"generator updates, default {DEFAULTS['steps']}"
     )
@@ -381,6 +403,7 @@ def main(argv=None):
         for key in ("seeds", "steps", "batch_size")
         if getattr(args, key) is not None
     )
+    command += f" --first-seed {args.first_seed}" * (args.first_seed != 0)
     command += " --quick" * args.quick
     if args.only:
         command += " --only " + " ".join(args.only)
@@ -401,7 +424,7 @@ def main(argv=None):
                 jit_compile=False if args.quick else None,
                 mixture=args.mixture,
             )
-            for seed in range(settings["seeds"])
+            for seed in range(args.first_seed, args.first_seed + settings["seeds"])
         ]
         rows.append(summarize(name, runs, len(MIXTURES[args.mixture].centres)))
         print(
@@ -409,6 +432,7 @@ def main(argv=None):
             f"({rows[-1]['seconds']:.0f} s per run)",
             flush=True,
         )
+        settings["first_seed"] = args.first_seed
         text = table(rows, command, time.perf_counter() - start, settings, args.mixture)
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(text)

@@ -257,3 +257,79 @@ def data_init_weight_norm(model, x):
             layer.data_init(inputs)
             done += 1
     return done
+
+
+def _packing_factor(packing):
+    packing = _positive(packing, "packing")
+    if packing < 2:
+        raise ValueError(f"packing must be at least 2 examples, got {packing}.")
+    return packing
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class Pack(keras.layers.Layer):
+    """PacGAN's packing (Lin, Khetan, Fanti & Oh 2018): every `packing`
+    consecutive examples of the batch, flattened and concatenated into one,
+    `[N, ...]` -> `[N / packing, packing * prod(...)]`, so the discriminator
+    judges `packing` examples together and sees their spread. Both the real and
+    the generated batch are packed (the GAN discriminates them separately), and
+    `Unpack` after the logit gives every example its pack's score, so the GAN's
+    losses are the packs' losses. N must be a multiple of `packing`.
+
+    Args:
+        packing: Examples per pack (PacGAN's m), at least 2.
+    """
+
+    def __init__(self, packing=2, **kwargs):
+        super().__init__(**kwargs)
+        self.packing = _packing_factor(packing)
+
+    def call(self, inputs):
+        if inputs.shape[0] is not None and inputs.shape[0] % self.packing:
+            raise ValueError(
+                f"Pack({self.packing}) needs a batch that is a multiple of "
+                f"{self.packing}, got a batch of {inputs.shape[0]}."
+            )
+        n = ops.shape(inputs)[0]
+        # A batch size known only when the graph runs is checked then.
+        tf.debugging.assert_equal(
+            n % self.packing,
+            0,
+            message=f"Pack({self.packing}) needs a batch that is a multiple of "
+            f"{self.packing}",
+        )
+        return ops.reshape(inputs, (-1, self.packing * _size(inputs.shape[1:])))
+
+    def compute_output_shape(self, input_shape):
+        return (None, self.packing * _size(input_shape[1:]))
+
+    def get_config(self):
+        return super().get_config() | {"packing": self.packing}
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class Unpack(keras.layers.Layer):
+    """The inverse of `Pack` for scores: each pack's row repeated `packing`
+    times, `[N / packing, K]` -> `[N, K]`, in the order `Pack` took them."""
+
+    def __init__(self, packing=2, **kwargs):
+        super().__init__(**kwargs)
+        self.packing = _packing_factor(packing)
+
+    def call(self, inputs):
+        return ops.repeat(inputs, self.packing, axis=0)
+
+    def compute_output_shape(self, input_shape):
+        return (None, *input_shape[1:])
+
+    def get_config(self):
+        return super().get_config() | {"packing": self.packing}
+
+
+def _size(shape):
+    size = 1
+    for d in shape:
+        if d is None:
+            raise ValueError(f"Pack needs a fully known example shape, got {shape}.")
+        size *= int(d)
+    return size

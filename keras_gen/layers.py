@@ -10,6 +10,8 @@ import tensorflow as tf
 from keras import ops
 
 from .gan_layers import MinibatchDiscrimination as MinibatchDiscrimination
+from .gan_layers import Pack as Pack
+from .gan_layers import Unpack as Unpack
 from .gan_layers import VirtualBatchNormalization as VirtualBatchNormalization
 from .gan_layers import WeightNormDense as WeightNormDense
 from .gan_layers import data_init_weight_norm as data_init_weight_norm
