@@ -88,6 +88,42 @@ zoo.register_preset(
     ),
 )
 
+# improved_gan_mnist: dcgan_mnist's networks and recipe with minibatch
+# discrimination (Salimans et al. 2016, section 3.2) before the logit, trained on
+# train[:50000] so that train[50000:] chooses among candidates
+# (benchmarks/results/improved_gan_runs.md).
+zoo.register_preset(
+    "improved_gan_mnist",
+    DCGAN,
+    config=dict(
+        input_shape=(28, 28, 1),
+        latent_dim=100,
+        generator_filters=(64, 32),
+        discriminator_filters=(32, 64),
+        minibatch_discrimination=(100, 5),
+        seed=0,
+    ),
+    description="dcgan_mnist's networks with minibatch discrimination (100 kernels "
+    "of dimension 5) on the discriminator's last features.",
+    dataset="mnist",
+    recipe=dict(
+        epochs=15,
+        batch_size=64,
+        train_split="train[:50000]",
+        train_examples=50000,
+        validation_split="train[50000:]",
+        sample_metrics=["fid", "inception_score", "class_fractions"],
+        optimizers={"d_optimizer": ADAM_DCGAN, "g_optimizer": ADAM_DCGAN},
+        metric_notes=SAMPLE_QUALITY_NOTES,
+    ),
+    test_overrides=dict(
+        latent_dim=8,
+        generator_filters=(8, 4),
+        discriminator_filters=(4, 8),
+        minibatch_discrimination=(3, 2),
+    ),
+)
+
 zoo.register_preset(
     "cgan_mnist",
     ConditionalGAN,
