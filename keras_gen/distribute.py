@@ -37,6 +37,20 @@ def average_loss(per_example_loss, global_batch_size=None):
     )
 
 
+def global_mean(values):
+    """The mean of `values` `[batch]` over the *global* batch: under a strategy,
+    the sum and the count of every replica's examples are all-reduced first, so
+    each replica divides by the same number (a share of labelled examples, say,
+    that must not differ between replicas). Outside a strategy the plain mean.
+    No gradient flows through it (it weights losses, it is not one)."""
+    values = tf.cast(tf.reshape(values, (-1,)), "float32")
+    totals = tf.stack([tf.reduce_sum(values), tf.cast(tf.size(values), "float32")])
+    context = tf.distribute.get_replica_context()
+    if context is not None and context.num_replicas_in_sync > 1:
+        totals = context.all_reduce("sum", totals)
+    return tf.stop_gradient(totals[0] / tf.maximum(totals[1], 1.0))
+
+
 def logical_cpus(n=2):
     """Splits the first physical CPU into `n` logical devices.
 

@@ -15,6 +15,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from . import distribute
+
 
 def _check_pair(real, fake):
     real, fake = ops.convert_to_tensor(real), ops.convert_to_tensor(fake)
@@ -186,5 +188,6 @@ def labelled_cross_entropy(labels, logits):
     ce = keras.losses.sparse_categorical_crossentropy(
         ops.maximum(labels, 0), logits, from_logits=True
     )
-    share = ops.maximum(ops.mean(labelled), 1e-6)
+    # The share of the global batch: every replica must divide by the same one.
+    share = ops.maximum(distribute.global_mean(labelled), 1e-6)
     return ce * labelled / share, ce, labelled

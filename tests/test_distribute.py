@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gen import Autoencoder, distribute
+from keras_gen import Autoencoder, distribute, losses
 
 STEPS, GLOBAL_BATCH = 3, 32
 
@@ -90,3 +90,47 @@ def test_one_replica_draws_what_a_plain_seed_generator_draws():
     ours = keras.random.normal((8,), seed=base.ReplicaSeedGenerator(3))
     plain = keras.random.normal((8,), seed=keras.random.SeedGenerator(3))
     np.testing.assert_array_equal(ours, plain)
+
+
+def _per_replica(strategy, rows):
+    """A distributed value: replica i holds `rows[i]`."""
+    return strategy.experimental_distribute_values_from_function(
+        lambda context: tf.constant(rows[context.replica_id_in_sync_group])
+    )
+
+
+def test_global_mean_is_the_same_on_every_replica(two_replicas):
+    values = _per_replica(two_replicas, [[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    means = two_replicas.run(distribute.global_mean, (values,))
+    assert [float(m) for m in two_replicas.experimental_local_results(means)] == [
+        0.25,
+        0.25,
+    ]
+    assert float(distribute.global_mean(tf.constant([1.0, 0.0, 0.0]))) == pytest.approx(
+        1 / 3
+    )
+
+
+def test_labelled_cross_entropy_of_uneven_replicas_is_the_global_mean(two_replicas):
+    # Replica 0 holds both labelled examples, replica 1 none: each replica's own
+    # share (1/2 and 0) would weight them twice over.
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(2, 4, 3)).astype("float32")
+    labels = np.array([[0, 2, -1, -1], [-1, -1, -1, -1]], "int32")
+    ce = keras.losses.sparse_categorical_crossentropy(
+        np.maximum(labels[0, :2], 0), logits[0, :2], from_logits=True
+    )
+    single = float(np.mean(ce))
+
+    def loss(y, z):
+        return distribute.average_loss(losses.labelled_cross_entropy(y, z)[0])
+
+    per_replica = two_replicas.run(
+        loss,
+        (
+            _per_replica(two_replicas, labels.tolist()),
+            _per_replica(two_replicas, logits.tolist()),
+        ),
+    )
+    total = sum(float(v) for v in two_replicas.experimental_local_results(per_replica))
+    np.testing.assert_allclose(total, single, rtol=1e-6)

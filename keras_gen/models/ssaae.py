@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from .. import losses
+from .. import distribute, losses
 from . import networks
 from .adversarial import AdversarialModel
 from .base import as_float32
@@ -229,7 +229,7 @@ class SemiSupervisedAAE(AdversarialModel):
         if not (self.supervised and self.unlabelled_phases and labels is not None):
             return None
         mask = ops.cast(ops.reshape(labels, (-1,)) < 0, "float32")
-        return mask / ops.maximum(ops.mean(mask), 1e-6)
+        return mask / ops.maximum(distribute.global_mean(mask), 1e-6)
 
     @staticmethod
     def _masked(value, weights):
