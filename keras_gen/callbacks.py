@@ -1,5 +1,7 @@
 """Training callbacks: the preset folder written after every epoch, weight
-snapshots, and a grid of samples (or reconstructions) every few epochs."""
+snapshots, a grid of samples (or reconstructions) every few epochs, and the stop
+at the first non-finite loss (`StopOnNonFinite`, which every keras_gen `fit`
+puts first)."""
 
 import time
 from pathlib import Path
@@ -9,6 +11,8 @@ import numpy as np
 import tensorflow as tf
 
 from . import plot
+from .models.guard import NonFiniteLossError as NonFiniteLossError
+from .models.guard import StopOnNonFinite as StopOnNonFinite
 from .plot import verbs
 
 

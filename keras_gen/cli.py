@@ -6,7 +6,7 @@ import shlex
 import sys
 import warnings
 
-from . import cards, commands, evaluation, training
+from . import callbacks, cards, commands, evaluation, training
 
 MODEL = "a preset name, or a folder that keras-gen train wrote"
 
@@ -112,6 +112,9 @@ def main(argv=None):
     except (ValueError, TypeError, FileNotFoundError) as err:
         print(f"keras-gen {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except callbacks.NonFiniteLossError as err:
+        print(f"keras-gen {args.command}: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from .. import distribute, presets, zoo
 from ..distribute import ReplicaSeedGenerator
+from . import guard
 from .conditional import Conditional as Conditional
 from .shapes import checked_shape
 from .validation import InputChecks
@@ -241,6 +242,9 @@ class Model(InputChecks, keras.Model):
         self._check_compiled("fit")
         x = self._validate_fit_data(x, y, "fit")
         self._build_optimizers()
+
+        # The first non-finite loss stops training (`models/guard.py`).
+        kwargs["callbacks"] = guard.with_guard(kwargs.get("callbacks"))
 
         def run(x=x, y=y, batch_size=batch_size):
             x, y, batch_size = self._adapt_fit_data(x, y, batch_size)
