@@ -255,6 +255,17 @@ def mixture_dataset(mixture, seed, train_points, batch_size):
     return ds.repeat().batch(batch_size, drop_remainder=True)
 
 
+def _optimizer(variant, learning_rate, cosine, steps):
+    """The variant's optimizer, its step replaced by `learning_rate` (when given)
+    and decayed to 0 over the `steps` updates by a cosine (when `cosine`)."""
+    optimizer = variant.optimizer()
+    rate = float(optimizer.learning_rate) if learning_rate is None else learning_rate
+    if cosine:
+        rate = keras.optimizers.schedules.CosineDecay(rate, steps)
+    config = optimizer.get_config() | {"learning_rate": rate}
+    return type(optimizer).from_config(config)
+
+
 def run_variant(
     name,
     seed,
@@ -264,6 +275,8 @@ def run_variant(
     eval_samples=DEFAULTS["eval_samples"],
     jit_compile=None,
     mixture="ring",
+    learning_rate=None,
+    cosine=False,
 ):
     """Trains one variant with one seed on one mixture and scores its samples.
 
@@ -276,8 +289,8 @@ def run_variant(
     keras.utils.set_random_seed(seed)
     model = variant.build(seed)
     model.compile(
-        d_optimizer=variant.optimizer(),
-        g_optimizer=variant.optimizer(),
+        d_optimizer=_optimizer(variant, learning_rate, cosine, steps),
+        g_optimizer=_optimizer(variant, learning_rate, cosine, steps),
         steps_per_execution=int(np.gcd(steps, 100)),
         jit_compile=variant.jit_compile if jit_compile is None else jit_compile,
     )
@@ -374,6 +387,10 @@ def parse_args(argv=None):
     parser.add_argument(
         "--quick", action="store_true", help=f"tiny smoke-test settings: {QUICK}"
     )
+    parser.add_argument("--lr", type=float, help="every variant's Adam step")
+    parser.add_argument(
+        "--cosine", action="store_true", help="decay the step to 0 over --steps"
+    )
     parser.add_argument(
         "--out", help="markdown table written here (default: the mixture's file)"
     )
@@ -404,6 +421,7 @@ def main(argv=None):
         if getattr(args, key) is not None
     )
     command += f" --first-seed {args.first_seed}" * (args.first_seed != 0)
+    command += f" --lr {args.lr:g}" * (args.lr is not None) + " --cosine" * args.cosine
     command += " --quick" * args.quick
     if args.only:
         command += " --only " + " ".join(args.only)
@@ -423,6 +441,8 @@ def main(argv=None):
                 # XLA compiling costs more than it saves on a few steps.
                 jit_compile=False if args.quick else None,
                 mixture=args.mixture,
+                learning_rate=args.lr,
+                cosine=args.cosine,
             )
             for seed in range(args.first_seed, args.first_seed + settings["seeds"])
         ]
