@@ -6,7 +6,7 @@ import shlex
 import sys
 import warnings
 
-from . import callbacks, cards, commands, evaluation, training
+from . import callbacks, cards, commands, distribute, evaluation, training
 
 MODEL = "a preset name, or a folder that keras-gen train wrote"
 
@@ -40,6 +40,12 @@ def build_parser():
     p.add_argument("--resume", action="store_true", help=resume)
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="model argument")
     p.add_argument("--steps-per-execution", type=int, default=1)
+    p.add_argument(
+        "--strategy",
+        choices=distribute.STRATEGIES,
+        default="default",
+        help="tf.distribute strategy (multi_worker reads TF_CONFIG)",
+    )
     p.add_argument("--eval-samples", type=int, default=10000)
     p.set_defaults(func=commands.train)
 

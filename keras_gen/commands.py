@@ -66,6 +66,7 @@ def train(args):
         batch_size=args.batch_size,
         data_dir=args.data_dir,
         resume=args.resume,
+        strategy=args.strategy,
     )
     if args.dataset is None and args.name in zoo.list_models() and not args.image_size:
         _, meta = training.train_preset(

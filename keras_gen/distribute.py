@@ -6,6 +6,8 @@ replicas by the optimizer, so the update under a strategy equals the single-devi
 update on the whole global batch. Metric trackers get the unscaled per-example values.
 """
 
+import os
+
 import keras
 import tensorflow as tf
 
@@ -69,20 +71,36 @@ def logical_cpus(n=2):
     return [d.name for d in tf.config.list_logical_devices("CPU")]
 
 
+STRATEGIES = ("auto", "default", "mirrored", "one_device", "multi_worker", "tpu")
+# Set where a TPU is attached (Colab, GCE): the only places "auto" looks for one,
+# so that "auto" never waits on a metadata server that is not there.
+TPU_VARIABLES = ("TPU_NAME", "COLAB_TPU_ADDR")
+
+
 def get_strategy(name="auto"):
     """Returns a `tf.distribute.Strategy` by name.
 
     Args:
-        name: `"auto"` (mirrored over all GPUs when there are several, else the
-            default strategy), `"default"`, `"mirrored"` (all GPUs, or all logical
-            CPUs when there is no GPU) or `"one_device"`.
+        name: `"auto"` (a TPU when `TPU_NAME` or `COLAB_TPU_ADDR` names one,
+            mirrored over all GPUs when there are several, else the default
+            strategy), `"default"`, `"mirrored"` (all GPUs, or all logical CPUs
+            when there is no GPU), `"one_device"`, `"multi_worker"`
+            (`MultiWorkerMirroredStrategy` over the cluster that `TF_CONFIG`
+            describes) or `"tpu"`.
 
     Returns:
         The strategy.
     """
+    if name not in STRATEGIES:
+        raise ValueError(
+            f"strategy must be one of {', '.join(map(repr, STRATEGIES))}; got {name!r}."
+        )
     gpus = tf.config.list_logical_devices("GPU")
     if name == "auto":
-        name = "mirrored" if len(gpus) > 1 else "default"
+        if any(os.environ.get(v) for v in TPU_VARIABLES):
+            name = "tpu"
+        else:
+            name = "mirrored" if len(gpus) > 1 else "default"
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
@@ -92,10 +110,46 @@ def get_strategy(name="auto"):
         return tf.distribute.MirroredStrategy(devices)
     if name == "one_device":
         return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
-    raise ValueError(
-        "strategy must be one of 'auto', 'default', 'mirrored', 'one_device'; "
-        f"got {name!r}."
-    )
+    if name == "multi_worker":
+        if not os.environ.get("TF_CONFIG"):
+            raise ValueError(
+                "strategy 'multi_worker' reads the cluster from the TF_CONFIG "
+                "environment variable, which is not set; set it on every worker, "
+                'e.g. TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", '
+                '"host2:12345"]}, "task": {"type": "worker", "index": 0}}\'.'
+            )
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return _tpu_strategy()
+
+
+def resolve_strategy(strategy):
+    """`strategy` itself, the strategy `get_strategy` names, or (for `None`) the
+    current one."""
+    if strategy is None:
+        return tf.distribute.get_strategy()
+    if isinstance(strategy, str):
+        return get_strategy(strategy)
+    if not isinstance(strategy, tf.distribute.Strategy):
+        raise TypeError(
+            "strategy must be a tf.distribute.Strategy or one of "
+            f"{', '.join(map(repr, STRATEGIES))}; got {type(strategy).__name__}."
+        )
+    return strategy
+
+
+def _tpu_strategy():
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(
+            tpu=os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR") or ""
+        )
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+    except (ValueError, tf.errors.OpError) as err:
+        raise ValueError(
+            f"strategy 'tpu' found no TPU ({err}); on Colab choose a TPU runtime, "
+            "elsewhere set TPU_NAME."
+        ) from None
+    return tf.distribute.TPUStrategy(resolver)
 
 
 class ReplicaSeedGenerator(keras.random.SeedGenerator):

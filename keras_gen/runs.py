@@ -24,7 +24,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from . import cards, data, evaluation, presets, training, zoo
+from . import cards, data, distribute, evaluation, presets, training, zoo
 from .callbacks import PresetCheckpoint, SampleGrid
 from .plot import save_history
 
@@ -148,6 +148,7 @@ def train(
     evaluation_samples=10000,
     likelihood_samples=1000,
     command=None,
+    strategy=None,
     **overrides,
 ):
     """Trains architecture or preset `name` on `dataset` and writes a preset folder.
@@ -169,6 +170,9 @@ def train(
         likelihood_samples: Importance samples per image of a VAE's
             log-likelihood (the MNIST presets use 5,000).
         command: The command line recorded in the metadata.
+        strategy: A `tf.distribute.Strategy` or a `keras_gen.distribute` name
+            (`"mirrored"`, `"multi_worker"`, ...): the model is built and
+            compiled in its scope; `batch_size` is the global batch.
         **overrides: Constructor arguments, e.g. `network="conv"`.
 
     Returns:
@@ -181,7 +185,9 @@ def train(
         dataset, data_dir=data_dir, image_size=image_size, channels=channels
     )
     keras.utils.set_random_seed(int(seed))
-    model = build(name, info, **({"seed": int(seed)} | overrides))
+    strategy = distribute.resolve_strategy(strategy)
+    with strategy.scope():
+        model = build(name, info, **({"seed": int(seed)} | overrides))
     run = _recipe(recipe, epochs, batch_size)
     validation = validation or None
     options = {
@@ -212,8 +218,9 @@ def train(
     train_examples = sum(
         int(b[0].shape[0]) for b in _plain(load("train", 1000, "training"))
     )
-    training.compile_preset(model, run, steps_per_execution)
-    model._build_optimizers()
+    with strategy.scope():
+        training.compile_preset(model, run, steps_per_execution)
+        model._build_optimizers()
     backup, earlier = training._training_state(out, model, resume)
     split, subset, measured_on = _eval_split(info, validation)
     first = next(iter(load(split, 16, subset, shuffle=False, supervised=labelled)))
@@ -243,6 +250,8 @@ def train(
             "recipe": run,
             "constructor_overrides": {k: repr(v) for k, v in overrides.items()},
             "train_command": command,
+            "strategy": type(strategy).__name__,
+            "replicas": strategy.num_replicas_in_sync,
             "train_wall_time_s": round(wall, 1),
             "train_images_per_s": round(
                 len(history) * train_examples / max(wall, 1e-9)

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import cards, data, evaluation, metrics, presets, zoo
+from . import cards, data, distribute, evaluation, metrics, presets, zoo
 from .callbacks import PresetCheckpoint
 from .models.autoencoder import Autoencoder
 from .plot import save_figure
@@ -34,7 +34,8 @@ def compile_preset(model, recipe, steps_per_execution=1):
     several (`optimizer_names`, e.g. a GAN's `d_optimizer` and `g_optimizer`) gets
     each from `recipe["optimizers"][name]`, a Keras optimizer config such as
     `{"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}`.
-    `recipe["jit_compile"]` is passed on (XLA; measure before turning it on).
+    `recipe["jit_compile"]` is passed on (XLA; measure before turning it on),
+    except under a strategy with several replicas, where XLA stays off.
     """
     names = tuple(model.optimizer_names)
     if names == ("optimizer",) and "optimizer" in recipe:
@@ -54,10 +55,13 @@ def compile_preset(model, recipe, steps_per_execution=1):
             )
         # Deserializing rewrites nested configs in place; keep the recipe intact.
         optimizers = {n: keras.optimizers.get(copy.deepcopy(configs[n])) for n in names}
+    jit = recipe.get("jit_compile", "auto")
+    if model.distribute_strategy.num_replicas_in_sync > 1:
+        # XLA cannot reach the other replicas' variables from one step under
+        # MirroredStrategy (TensorFlow's "tf.Variable on a different device").
+        jit = False
     model.compile(
-        **optimizers,
-        steps_per_execution=steps_per_execution,
-        jit_compile=recipe.get("jit_compile", "auto"),
+        **optimizers, steps_per_execution=steps_per_execution, jit_compile=jit
     )
     return model
 
@@ -91,6 +95,7 @@ def train_preset(
     seed=None,
     recipe_overrides=None,
     resume=False,
+    strategy=None,
     **overrides,
 ):
     """Trains a preset from scratch on its dataset and writes a preset folder.
@@ -109,6 +114,9 @@ def train_preset(
     stale state is deleted. The state is kept once training ends, so that
     `resume=True` with more `epochs` extends a finished run. A resumed run
     reshuffles the training data from the first epoch's order.
+    `strategy` (a `tf.distribute.Strategy` or a `keras_gen.distribute` name such
+    as `"mirrored"`) builds and compiles the model in its scope; the batch size is
+    the global one.
 
     Returns:
         The trained model and its metadata.
@@ -139,37 +147,51 @@ def train_preset(
         recipe=recipe,
     )
     train_examples = recipe.get("train_examples", 60000)
-    model = zoo.create_model(name, **overrides)
-    compile_preset(model, recipe, steps_per_execution)
-    # Every optimizer's slots exist before BackupAndRestore loads a state.
-    model._build_optimizers()
+    strategy = distribute.resolve_strategy(strategy)
+    with strategy.scope():
+        model = zoo.create_model(name, **overrides)
+        compile_preset(model, recipe, steps_per_execution)
+        # Every optimizer's slots exist before BackupAndRestore loads a state.
+        model._build_optimizers()
     run = recipe | {"epochs": epochs, "batch_size": batch_size}
     backup, earlier = _training_state(Path(out_dir), model, resume)
 
     def training_metadata(history, wall):
-        return {
-            "preset": name,
-            "dataset": preset.dataset,
-            "train_split": f"{train_split} ({train_examples:,} images)",
-            "recipe": run,
-            "train_command": f"keras-gen train {name}"
-            + ("" if "clustering" in recipe else f" --epochs {epochs}")
-            + ("" if seed is None else f" --seed {seed}")
-            + (
-                f" (recipe changed in Python: {json.dumps(recipe_overrides)})"
-                if recipe_overrides
-                else ""
+        return (
+            {
+                "preset": name,
+                "dataset": preset.dataset,
+                "train_split": f"{train_split} ({train_examples:,} images)",
+                "recipe": run,
+                "train_command": f"keras-gen train {name}"
+                + ("" if "clustering" in recipe else f" --epochs {epochs}")
+                + ("" if seed is None else f" --seed {seed}")
+                + (
+                    f" (recipe changed in Python: {json.dumps(recipe_overrides)})"
+                    if recipe_overrides
+                    else ""
+                )
+                + (
+                    f" (constructor overrides in Python: {json.dumps(given)})"
+                    if given
+                    else ""
+                ),
+                "train_wall_time_s": round(wall, 1),
+                "train_images_per_s": round(len(history) * train_examples / wall),
+                "epochs_done": len(history),
+                "history": history,
+            }
+            | (
+                {"resumed_after_epochs": earlier["resumed"]}
+                if earlier["resumed"]
+                else {}
             )
-            + (
-                f" (constructor overrides in Python: {json.dumps(given)})"
-                if given
-                else ""
-            ),
-            "train_wall_time_s": round(wall, 1),
-            "train_images_per_s": round(len(history) * train_examples / wall),
-            "epochs_done": len(history),
-            "history": history,
-        } | ({"resumed_after_epochs": earlier["resumed"]} if earlier["resumed"] else {})
+            | (
+                {"strategy": type(strategy).__name__, "replicas": replicas}
+                if (replicas := strategy.num_replicas_in_sync) > 1
+                else {}
+            )
+        )
 
     checkpoint = PresetCheckpoint(
         out_dir, training_metadata, earlier["history"], earlier["wall"]

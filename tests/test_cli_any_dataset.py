@@ -168,11 +168,16 @@ def test_an_architecture_trains_from_python_on_a_class_folder(tmp_path):
         (["train", "vae", "--dataset", "/no/such/folder"], "/no/such/folder"),
         (["train", "vae", "--dataset", "IMAGES", "--set", "network"], "KEY=VALUE"),
         (["train", "cvae", "--dataset", "IMAGES"], "has no classes"),
+        (
+            ["train", "vae", "--dataset", "IMAGES", "--strategy", "multi_worker"],
+            "TF_CONFIG",
+        ),
         (["sample", "/no/such/run"], "/no/such/run"),
         (["sample", "dcgan_mnist", "-n", "4", "--labels", "1", "2"], "1 or n=4"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path, capsys):
+def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
     folder = write_images(tmp_path / "flat", (8, 8, 1), n=4)
     args = [str(folder) if a == "IMAGES" else a for a in args]
     assert cli.main([*args, "--out", str(tmp_path / "out")]) == 2

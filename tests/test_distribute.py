@@ -134,3 +134,45 @@ def test_labelled_cross_entropy_of_uneven_replicas_is_the_global_mean(two_replic
     )
     total = sum(float(v) for v in two_replicas.experimental_local_results(per_replica))
     np.testing.assert_allclose(total, single, rtol=1e-6)
+
+
+def test_strategies_by_name_and_clear_errors(monkeypatch):
+    assert distribute.get_strategy("default") is tf.distribute.get_strategy()
+    assert distribute.get_strategy("mirrored").num_replicas_in_sync == 2
+    with pytest.raises(ValueError, match="one of 'auto', 'default'.*got 'nccl'"):
+        distribute.get_strategy("nccl")
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(ValueError, match="TF_CONFIG environment variable"):
+        distribute.get_strategy("multi_worker")
+    for variable in distribute.TPU_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    with pytest.raises(ValueError, match="found no TPU"):
+        distribute.get_strategy("tpu")
+    with pytest.raises(TypeError, match="got int"):
+        distribute.resolve_strategy(2)
+
+
+def test_a_run_trains_under_a_strategy(tmp_path, two_replicas):
+    # The session's strategy: a second MirroredStrategy training in the same
+    # process can collide with the first's collective keys.
+    from keras_gen import runs, zoo
+
+    from .test_any_shape import write_images
+
+    folder = write_images(tmp_path / "images", (8, 8, 1), n=32)
+    model, meta = runs.train(
+        "vae",
+        folder,
+        tmp_path / "run",
+        epochs=1,
+        batch_size=8,
+        verbose=0,
+        evaluation_samples=100,
+        likelihood_samples=10,
+        strategy=two_replicas,
+    )
+    assert meta["strategy"] == "MirroredStrategy" and meta["replicas"] == 2
+    assert model.distribute_strategy.num_replicas_in_sync == 2
+    loaded = zoo.create_model(str(tmp_path / "run"))
+    for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # saved under it, loaded without
