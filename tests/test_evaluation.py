@@ -13,6 +13,7 @@ from keras_gen import (
     DeepClustering,
     SemiSupervisedVAE,
     evaluation,
+    features,
     zoo,
 )
 
@@ -143,6 +144,29 @@ def test_sample_quality_picks_parzen_sigma_on_validation_and_repeats():
         evaluation.sample_quality(gan, test, n=200)
     with pytest.raises(ValueError, match="label_accuracy needs a model that takes"):
         evaluation.sample_quality(gan, test, metrics=("label_accuracy",), n=10)
+
+
+def test_fid_compares_with_the_images_it_is_given():
+    # A validation split's FID is against the validation images, not the test
+    # statistics the cards use (which it silently was until 2026-12-03).
+    gan = _small_gan()
+    noisy = _images(300, seed=1)
+    dark = 0.2 * _images(300, seed=2)
+    samples = evaluation.evaluation_samples(gan, 300)[0]
+
+    def fid(images, **options):
+        ds = tf.data.Dataset.from_tensor_slices(images).batch(100)
+        return evaluation.sample_quality(gan, ds, metrics=("fid",), n=300, **options)[
+            "fid"
+        ]
+
+    assert fid(noisy) == pytest.approx(
+        features.frechet_distance(samples, reference=noisy), rel=1e-6
+    )
+    assert abs(fid(noisy) - fid(dark)) > 1.0
+    shipped = features.frechet_distance(samples)
+    assert fid(dark, fid_reference="mnist_test") == pytest.approx(shipped, rel=1e-6)
+    assert abs(shipped - fid(dark)) > 1.0
 
 
 def test_unknown_capability_is_refused():
