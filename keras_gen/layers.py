@@ -229,6 +229,10 @@ def _shift_rotate_layers(max_shift, max_rotation, height, width, dtype):
     key = (max_shift, max_rotation, height, width, dtype)
     if key not in _SHIFT_ROTATE:
         # Built once, outside any traced step: each layer creates a seed variable.
+        # Its own seed is fixed (0) and never drawn from (the caller's seed is
+        # passed on every call): a layer built without one would draw it from the
+        # global random state, so the first seeded run of a process would differ
+        # from the next (tests/test_determinism.py).
         with tf.init_scope():
             shift = keras.layers.RandomTranslation(
                 max_shift / height,
@@ -236,9 +240,14 @@ def _shift_rotate_layers(max_shift, max_rotation, height, width, dtype):
                 fill_mode="constant",
                 fill_value=0.0,
                 dtype=dtype,
+                seed=0,
             )
             rotate = keras.layers.RandomRotation(
-                max_rotation / 360.0, fill_mode="constant", fill_value=0.0, dtype=dtype
+                max_rotation / 360.0,
+                fill_mode="constant",
+                fill_value=0.0,
+                dtype=dtype,
+                seed=0,
             )
         _SHIFT_ROTATE[key] = [
             layer for layer, on in ((shift, max_shift), (rotate, max_rotation)) if on
@@ -291,6 +300,9 @@ def random_shift_rotate(x, max_shift=0, max_rotation=0.0, seed=None):
             )
         # A fresh generator per call: an int seed always gives the same draws.
         seed = keras.random.SeedGenerator(seed)
+    elif seed is None and tf.executing_eagerly():
+        # Random: seeded from the global state (`keras.utils.set_random_seed`).
+        seed = keras.random.SeedGenerator()
     for layer in _shift_rotate_layers(
         float(max_shift), float(max_rotation), int(x.shape[1]), int(x.shape[2]), dtype
     ):
