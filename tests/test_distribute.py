@@ -176,3 +176,21 @@ def test_a_run_trains_under_a_strategy(tmp_path, two_replicas):
     loaded = zoo.create_model(str(tmp_path / "run"))
     for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)  # saved under it, loaded without
+
+
+def test_a_preset_saved_without_a_strategy_loads_and_trains_under_one(two_replicas):
+    from keras_gen import zoo
+
+    from . import harness
+
+    x = np.random.default_rng(0).uniform(0, 1, (32, 28, 28, 1)).astype("float32")
+    plain = zoo.create_model("ae_mnist", pretrained=True)
+    with two_replicas.scope():
+        mirrored = zoo.create_model("ae_mnist", pretrained=True)
+        harness.compile_model(mirrored)
+    assert mirrored.distribute_strategy is two_replicas
+    np.testing.assert_allclose(
+        np.asarray(mirrored.reconstruct(x)), np.asarray(plain.reconstruct(x)), atol=1e-6
+    )
+    history = mirrored.fit(tf.data.Dataset.from_tensor_slices(x).batch(16), verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
