@@ -135,12 +135,35 @@ def load_preset_folder(
                 f"{path} is not a preset folder: it has no {file} (keras-gen train "
                 "writes config.json, model.weights.h5 and metadata.json)."
             )
-    serialized = json.loads((path / CONFIG_FILE).read_text())
+    serialized, metadata = (
+        _read_json(path / CONFIG_FILE, "config"),
+        _read_json(path / METADATA_FILE, "metadata"),
+    )
+    if not isinstance(serialized.get("config"), dict):
+        raise ValueError(
+            f"{path / CONFIG_FILE} is not a Keras model config: it has no "
+            '"config" object.'
+        )
     serialized["config"] = serialized["config"] | overrides
-    metadata = json.loads((path / METADATA_FILE).read_text())
     if weights:
+        if not isinstance(metadata.get("sha256"), str):
+            raise ValueError(
+                f"{path / METADATA_FILE} records no sha256 of the weights, so they "
+                "cannot be verified; load with pretrained=False, or train again."
+            )
         verify_weights(path / WEIGHTS_FILE, metadata["sha256"])
-    model = keras.saving.deserialize_keras_object(serialized)
+    try:
+        model = keras.saving.deserialize_keras_object(serialized)
+    except (ValueError, TypeError, KeyError) as err:
+        raise ValueError(
+            f"{path / CONFIG_FILE} does not build a model: {err}".splitlines()[0]
+        ) from err
+    if serialized.get("class_name") != type(model).__name__:
+        raise ValueError(
+            f"{path / CONFIG_FILE} names class {serialized.get('class_name')!r} but "
+            f"its registered name {serialized.get('registered_name')!r} builds a "
+            f"{type(model).__name__}: the file was edited or is not a keras_gen one."
+        )
     if expected_class is not None and not isinstance(model, expected_class):
         raise TypeError(
             f"{path / CONFIG_FILE} holds a {type(model).__name__}, expected "
@@ -150,12 +173,26 @@ def load_preset_folder(
         return model
     try:
         model.load_weights(path / WEIGHTS_FILE)
+    except OSError as err:  # h5py: a file whose sha256 matched yet is not HDF5
+        raise ValueError(
+            f"{path / WEIGHTS_FILE} is not a readable weights file: {err}"
+        ) from err
     except ValueError as err:
         raise ValueError(
             f"The weights of {name or str(path)!r} do not fit the model built with "
             f"overrides {overrides}: {err}"
         ) from err
     return model
+
+
+def _read_json(path, what):
+    try:
+        value = json.loads(Path(path).read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is not a JSON {what} file: {err}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path} must hold a JSON object, got {type(value).__name__}.")
+    return value
 
 
 def save_preset(model, path, metadata=None, weights_dtype=None):

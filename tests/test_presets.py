@@ -139,3 +139,69 @@ def test_unknown_weights_dtype_is_refused(tmp_path):
         presets.save_preset(model, tmp_path, weights_dtype="int8")
     with pytest.raises(ValueError, match="got 'bfloat16'"):
         presets.round_weights(model, "bfloat16")
+
+
+def _folder(tmp_path):
+    presets.save_preset(_trained_small()[0], tmp_path / "p", {"dataset": "mnist"})
+    return tmp_path / "p"
+
+
+def _edit_json(path, edit):
+    value = json.loads(path.read_text())
+    edit(value)
+    path.write_text(json.dumps(value))
+
+
+def _lambda_config(config):
+    config["config"]["encoder"] = keras.saving.serialize_keras_object(
+        keras.Sequential([keras.Input((784,)), keras.layers.Lambda(lambda t: t)])
+    )
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda p: (p / "config.json").write_text("{not json"), "not a JSON config"),
+        (lambda p: (p / "config.json").write_text("[1, 2]"), "must hold a JSON object"),
+        (
+            lambda p: _edit_json(p / "config.json", lambda c: c.pop("config")),
+            'has no "config" object',
+        ),
+        (
+            lambda p: _edit_json(p / "metadata.json", lambda m: m.pop("sha256")),
+            "records no sha256",
+        ),
+        (
+            lambda p: _edit_json(
+                p / "config.json", lambda c: c["config"].update(latent_dim=-3)
+            ),
+            "config.json does not build a model",
+        ),
+        (
+            lambda p: _edit_json(
+                p / "config.json", lambda c: c.update(class_name="NoSuchModel")
+            ),
+            "names class 'NoSuchModel' but",
+        ),
+        # Keras' safe mode refuses the Lambda layer's code; the message names it.
+        (
+            lambda p: _edit_json(p / "config.json", _lambda_config),
+            "config.json does not build a model",
+        ),
+    ],
+)
+def test_a_damaged_folder_is_refused_naming_the_file(tmp_path, damage, message):
+    folder = _folder(tmp_path)
+    damage(folder)
+    with pytest.raises(ValueError, match=message) as refused:
+        presets.load_preset_folder(folder)
+    assert str(folder) in str(refused.value)
+
+
+def test_a_weights_file_that_is_not_hdf5_is_refused_even_with_its_hash(tmp_path):
+    folder = _folder(tmp_path)
+    (folder / "model.weights.h5").write_bytes(b"not an HDF5 file" * 64)
+    digest = presets.sha256(folder / "model.weights.h5")
+    _edit_json(folder / "metadata.json", lambda m: m.update(sha256=digest))
+    with pytest.raises(ValueError, match="not a readable weights file"):
+        presets.load_preset_folder(folder)
