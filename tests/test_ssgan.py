@@ -96,3 +96,37 @@ def test_initialize_standardizes_the_weight_normalized_layers(mnist_test_arrays)
     # ReLU of standardized pre-activations: about half the units' values are 0.
     h = np.asarray(features(x, training=False))
     assert 0.3 < np.mean(h > 0) < 0.7
+
+
+def test_predict_classes_checks_its_input():
+    from keras_gen import SemiSupervisedGAN
+
+    model = SemiSupervisedGAN(
+        input_shape=(16,), num_classes=3, generator_units=(8,), discriminator_units=(8,)
+    )
+    x = np.random.default_rng(0).uniform(0, 1, (4, 16)).astype("float32")
+    assert model.predict_classes(x).shape == (4,)
+    for bad, error, message in (
+        (x * 255, ValueError, "range"),
+        (np.full((4, 16), np.nan, "float32"), ValueError, "NaN"),
+        (x[:, :8], ValueError, "16"),
+    ):
+        with pytest.raises(error, match=message):
+            model.predict_classes(bad)
+
+
+def test_decode_checks_its_codes():
+    from keras_gen import VAE, Autoencoder
+
+    for model in (
+        Autoencoder(input_shape=(6,), hidden_units=(4,), latent_dim=2),
+        VAE(input_shape=(6,), hidden_units=(4,), latent_dim=2),
+    ):
+        with pytest.raises(ValueError, match="expected finite codes"):
+            model.decode(np.array([[np.nan, 0.0]], "float32"))
+        with pytest.raises(TypeError, match="numeric codes, got an array of <U"):
+            model.decode(np.array([["a", "b"]]))
+        with pytest.raises(
+            ValueError, match=r"codes of shape \(batch, 2\), got \(1, 3\)"
+        ):
+            model.decode(np.zeros((1, 3), "float32"))

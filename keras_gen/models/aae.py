@@ -361,13 +361,7 @@ class AAE(AdversarialModel):
         return self._codes(x, sample=sample)
 
     def _check_codes(self, z, where):
-        z = as_float32(z)
-        if z.shape.rank != 2 or z.shape[-1] != self.latent_dim:
-            raise ValueError(
-                f"{type(self).__name__}.{where} expected codes of shape (batch, "
-                f"{self.latent_dim}), got {tuple(z.shape)}."
-            )
-        return z
+        return self.check_codes(z, where)
 
     def decode(self, z, labels=None):
         """Decoder outputs (probabilities or means) for codes `[B, latent_dim]`."""

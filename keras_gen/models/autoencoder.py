@@ -236,12 +236,7 @@ class Autoencoder(GenerativeModel):
 
     def decode(self, h):
         """Maps codes to reconstructions (probabilities or means)."""
-        h = as_float32(h)
-        if h.shape.rank != 2 or h.shape[-1] != self.latent_dim:
-            raise ValueError(
-                f"decode expected codes of shape (batch, {self.latent_dim}), got "
-                f"{tuple(h.shape)}."
-            )
+        h = self.check_codes(h, "decode")
         return self._output(self.decoder(h, training=False))
 
     def reconstruct(self, x):

@@ -181,7 +181,7 @@ class SemiSupervisedGAN(GAN):
 
     def predict_classes(self, x, batch_size=1000):
         """argmax of the class logits (of the averaged discriminator if kept)."""
-        x = np.asarray(x, "float32")
+        x = np.asarray(self.validate_inputs(x, "predict_classes"))
         net = self._classifier()
         return np.concatenate(
             [

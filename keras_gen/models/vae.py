@@ -352,13 +352,7 @@ class VAE(LatentVariableVerbs, GenerativeModel):
         return self.posterior(self.validate_inputs(x, "encode"))
 
     def _check_codes(self, z, where):
-        z = tf.cast(tf.convert_to_tensor(z), "float32")
-        if z.shape.rank != 2 or z.shape[-1] != self.latent_dim:
-            raise ValueError(
-                f"{type(self).__name__}.{where} expected codes of shape (batch, "
-                f"{self.latent_dim}), got {tuple(z.shape)}."
-            )
-        return z
+        return self.check_codes(z, where)
 
     def decode(self, z):
         """p(x|z) for codes `[B, latent_dim]`; `.mean()` gives images."""

@@ -121,6 +121,31 @@ class InputChecks:
         # float32 in: the networks cast to their compute dtype, losses stay float32.
         return tf.cast(tf.convert_to_tensor(x), "float32")
 
+    def check_codes(self, z, where, size=None):
+        """Codes `[batch, size]` (default `latent_dim`) as float32: numeric,
+        finite (checked eagerly) and of that shape, else a `TypeError` or
+        `ValueError` naming what was expected and what came."""
+        size = self.latent_dim if size is None else size
+        if not tf.is_tensor(z):
+            z = np.asarray(z)
+            if not np.issubdtype(z.dtype, np.number) or z.dtype == np.bool_:
+                raise TypeError(
+                    f"{type(self).__name__}.{where} takes numeric codes, got an "
+                    f"array of {z.dtype}."
+                )
+        z = tf.cast(tf.convert_to_tensor(z), "float32")
+        if z.shape.rank != 2 or z.shape[-1] != size:
+            raise ValueError(
+                f"{type(self).__name__}.{where} expected codes of shape (batch, "
+                f"{size}), got {tuple(z.shape)}."
+            )
+        if tf.executing_eagerly() and not bool(tf.reduce_all(tf.math.is_finite(z))):
+            raise ValueError(
+                f"{type(self).__name__}.{where} expected finite codes, got NaN or "
+                "infinite values."
+            )
+        return z
+
     def _batch_checks(self, batch, where):
         """In-graph checks of one `(x, y, ...)` batch: tf.debugging assertions whose
         failure stops the pipeline before the step that would train on it."""
