@@ -421,7 +421,9 @@ def main(argv=None):
         if getattr(args, key) is not None
     )
     command += f" --first-seed {args.first_seed}" * (args.first_seed != 0)
-    command += f" --lr {args.lr:g}" * (args.lr is not None) + " --cosine" * args.cosine
+    if args.lr is not None:
+        command += f" --lr {args.lr:g}"
+    command += " --cosine" * args.cosine
     command += " --quick" * args.quick
     if args.only:
         command += " --only " + " ".join(args.only)

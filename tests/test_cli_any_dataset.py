@@ -212,3 +212,22 @@ def test_the_readme_own_images_block_runs(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "runs/my_dcgan/README.md").is_file()
+
+
+def test_a_run_on_a_folder_resumes_and_loads_by_class(tmp_path):
+    from keras_gen import VAE
+
+    folder = write_images(tmp_path / "images", (8, 8, 1), n=24)
+    common = dict(batch_size=8, verbose=0, evaluation_samples=50, likelihood_samples=5)
+    _, first = runs.train("vae", folder, tmp_path / "run", epochs=1, **common)
+    assert first["epochs_done"] == 1
+    model, meta = runs.train(
+        "vae", folder, tmp_path / "run", epochs=2, resume=True, **common
+    )
+    # The second call trains epoch 2 only, on top of the kept state.
+    assert meta["epochs_done"] == 2 and meta["resumed_after_epochs"] == [1]
+    assert [int(k) for k in meta["history"]] == [1, 2]
+    loaded = VAE.from_preset(str(tmp_path / "run"))
+    for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert loaded.sample(3).shape == (3, 8, 8, 1)
