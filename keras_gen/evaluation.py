@@ -125,10 +125,8 @@ def sample_quality(
             `mnist_classifier` preset's outputs). Default `("parzen",)`, or
             `("fid",)` for a model that takes labels.
         n: Samples drawn.
-        fid_reference: What the FID compares with: `None` for the images of
-            `dataset`, or `"mnist_test"` for the shipped statistics of all 10,000
-            MNIST test images (the cards' protocol, also when `dataset` is a
-            subset of them).
+        fid_reference: `None` (FID against `dataset`'s images) or `"mnist_test"`
+            (the shipped statistics of all 10,000 MNIST test images: the cards').
 
     Returns:
         A dict of floats, with `examples` (test examples used) first.

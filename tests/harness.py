@@ -5,6 +5,8 @@ a failure names both.
 """
 
 import dataclasses
+import os
+import subprocess
 
 import keras
 import numpy as np
@@ -333,3 +335,14 @@ CHECKS = [
     check_replicas_draw_their_own_noise,
     check_every_batch_is_checked,
 ]
+
+
+def run_quietly(command, cwd, timeout=600):
+    """Runs `command` (a list) in a subprocess without TensorFlow's logs or a
+    GPU; fails the test with its stderr's end unless it exits 0."""
+    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done

@@ -8,8 +8,6 @@ TensorBoard image summaries, pictures and a card.
 """
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from PIL import Image
 
 from keras_gen import cli, runs, zoo
 
+from . import harness
 from .test_any_shape import write_images
 from .test_plot import decoded
 
@@ -33,17 +32,7 @@ def keras_gen_command():
 
 
 def run_cli(*args, cwd):
-    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    done = subprocess.run(
-        [*keras_gen_command(), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
+    return harness.run_quietly([*keras_gen_command(), *args], cwd)
 
 
 def image_tags(log_dir):
@@ -201,16 +190,7 @@ def test_the_readme_own_images_block_runs(tmp_path):
     write_images(tmp_path / "my_images", (40, 40, 3), n=24)
     script = tmp_path / "block.py"
     script.write_text(code)
-    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    harness.run_quietly([sys.executable, str(script)], tmp_path)
     assert (tmp_path / "runs/my_dcgan/README.md").is_file()
 
 

@@ -243,8 +243,7 @@ class Model(InputChecks, keras.Model):
         x = self._validate_fit_data(x, y, "fit")
         self._build_optimizers()
 
-        # The first non-finite loss stops training (`models/guard.py`).
-        kwargs["callbacks"] = guard.with_guard(kwargs.get("callbacks"))
+        kwargs["callbacks"] = guard.with_guard(kwargs.get("callbacks"))  # NaN stops
 
         def run(x=x, y=y, batch_size=batch_size):
             x, y, batch_size = self._adapt_fit_data(x, y, batch_size)

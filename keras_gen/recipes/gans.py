@@ -63,29 +63,31 @@ zoo.register_preset(
     ),
 )
 
+DCGAN_CONFIG = dict(
+    input_shape=(28, 28, 1),
+    latent_dim=100,
+    generator_filters=(64, 32),
+    discriminator_filters=(32, 64),
+    seed=0,
+)
+DCGAN_RECIPE = dict(
+    epochs=15,
+    batch_size=64,
+    sample_metrics=["fid", "inception_score", "class_fractions"],
+    optimizers={"d_optimizer": ADAM_DCGAN, "g_optimizer": ADAM_DCGAN},
+    metric_notes=SAMPLE_QUALITY_NOTES,
+)
+DCGAN_TEST = dict(latent_dim=8, generator_filters=(8, 4), discriminator_filters=(4, 8))
+
 zoo.register_preset(
     "dcgan_mnist",
     DCGAN,
-    config=dict(
-        input_shape=(28, 28, 1),
-        latent_dim=100,
-        generator_filters=(64, 32),
-        discriminator_filters=(32, 64),
-        seed=0,
-    ),
+    config=DCGAN_CONFIG,
     description="DCGAN: 7x7x64 -> transposed convs (64, 32) generator, conv "
     "(32, 64) LeakyReLU discriminator.",
     dataset="mnist",
-    recipe=dict(
-        epochs=15,
-        batch_size=64,
-        sample_metrics=["fid", "inception_score", "class_fractions"],
-        optimizers={"d_optimizer": ADAM_DCGAN, "g_optimizer": ADAM_DCGAN},
-        metric_notes=SAMPLE_QUALITY_NOTES,
-    ),
-    test_overrides=dict(
-        latent_dim=8, generator_filters=(8, 4), discriminator_filters=(4, 8)
-    ),
+    recipe=DCGAN_RECIPE,
+    test_overrides=DCGAN_TEST,
 )
 
 # improved_gan_mnist: dcgan_mnist's networks and recipe with minibatch
@@ -95,33 +97,17 @@ zoo.register_preset(
 zoo.register_preset(
     "improved_gan_mnist",
     DCGAN,
-    config=dict(
-        input_shape=(28, 28, 1),
-        latent_dim=100,
-        generator_filters=(64, 32),
-        discriminator_filters=(32, 64),
-        minibatch_discrimination=(100, 5),
-        seed=0,
-    ),
+    config=DCGAN_CONFIG | {"minibatch_discrimination": (100, 5)},
     description="dcgan_mnist's networks with minibatch discrimination (100 kernels "
     "of dimension 5) on the discriminator's last features.",
     dataset="mnist",
-    recipe=dict(
-        epochs=15,
-        batch_size=64,
-        train_split="train[:50000]",
-        train_examples=50000,
-        validation_split="train[50000:]",
-        sample_metrics=["fid", "inception_score", "class_fractions"],
-        optimizers={"d_optimizer": ADAM_DCGAN, "g_optimizer": ADAM_DCGAN},
-        metric_notes=SAMPLE_QUALITY_NOTES,
-    ),
-    test_overrides=dict(
-        latent_dim=8,
-        generator_filters=(8, 4),
-        discriminator_filters=(4, 8),
-        minibatch_discrimination=(3, 2),
-    ),
+    recipe=DCGAN_RECIPE
+    | {
+        "train_split": "train[:50000]",
+        "train_examples": 50000,
+        "validation_split": "train[50000:]",
+    },
+    test_overrides=DCGAN_TEST | {"minibatch_discrimination": (3, 2)},
 )
 
 zoo.register_preset(
