@@ -1,7 +1,8 @@
 """Training callbacks: the preset folder written after every epoch, weight
 snapshots, a grid of samples (or reconstructions) every few epochs, and the stop
 at the first non-finite loss (`StopOnNonFinite`, which every keras_gen `fit`
-puts first)."""
+puts first), and the training state every few steps (`TrainingCheckpoint`, from
+which a killed `fit` resumes inside its epoch)."""
 
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ import tensorflow as tf
 from . import plot
 from .models.guard import NonFiniteLossError as NonFiniteLossError
 from .models.guard import StopOnNonFinite as StopOnNonFinite
+from .models.resume import TrainingCheckpoint as TrainingCheckpoint
 from .plot import verbs
 
 

@@ -253,8 +253,18 @@ def finish(ds, options, *, num_classes, supervised, what):
     if options.shuffle:
         ds = ds.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
     if options.binarize == "dynamic":
-        ds = ds.map(
-            lambda x, y: (tf.cast(tf.random.uniform(tf.shape(x)) < x, tf.float32), y),
+        # A fresh draw for every example and epoch, keyed by a seeded random stream
+        # (not a stateful op), so a dataset built again draws the same noise in
+        # every epoch and a resumed run replays its epochs exactly.
+        keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+        ds = tf.data.Dataset.zip(ds, keys).map(
+            lambda xy, key: (
+                tf.cast(
+                    tf.random.stateless_uniform(tf.shape(xy[0]), [key, seed]) < xy[0],
+                    tf.float32,
+                ),
+                xy[1],
+            ),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     if not supervised:

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from .. import distribute, presets, zoo
 from ..distribute import ReplicaSeedGenerator
-from . import guard
+from . import guard, resume
 from .conditional import Conditional as Conditional
 from .shapes import checked_shape
 from .validation import InputChecks
@@ -244,13 +244,20 @@ class Model(InputChecks, keras.Model):
         self._build_optimizers()
 
         kwargs["callbacks"] = guard.with_guard(kwargs.get("callbacks"))  # NaN stops
+        checkpoint = resume.find(kwargs["callbacks"])  # mid-epoch resume
 
         def run(x=x, y=y, batch_size=batch_size):
             x, y, batch_size = self._adapt_fit_data(x, y, batch_size)
             if isinstance(x, tf.data.Dataset):
                 # A dataset shuffles itself; Keras warns about its default otherwise.
                 kwargs.setdefault("shuffle", False)
-            return super(Model, self).fit(x, y, batch_size=batch_size, **kwargs)
+
+            def keras_fit(data, **kw):
+                return super(Model, self).fit(data, y, batch_size=batch_size, **kw)
+
+            if checkpoint:
+                return resume.checkpointed_fit(self, keras_fit, checkpoint, x, kwargs)
+            return keras_fit(x, **kwargs)
 
         return self._run_checked(run, "fit")
 
