@@ -67,6 +67,7 @@ def train(args):
         data_dir=args.data_dir,
         resume=args.resume,
         strategy=args.strategy,
+        checkpoint_steps=args.checkpoint_steps,
     )
     if args.dataset is None and args.name in zoo.list_models() and not args.image_size:
         _, meta = training.train_preset(

@@ -149,6 +149,7 @@ def train(
     likelihood_samples=1000,
     command=None,
     strategy=None,
+    checkpoint_steps=200,
     **overrides,
 ):
     """Trains architecture or preset `name` on `dataset` and writes a preset folder.
@@ -164,7 +165,10 @@ def train(
             measured at the end (a dataset with a test split is measured on
             it); 0 or None holds none out.
         seed: Seed of the model, the shuffling and the held-out choice.
-        resume: Continue a stopped run in `out_dir` (the same arguments).
+        resume: Continue a stopped run in `out_dir` (the same arguments), from
+            the next batch after its last saved state.
+        checkpoint_steps: Steps between saves of the whole training state
+            (`callbacks.TrainingCheckpoint`; each epoch's end saves too).
         verbose: Keras' `fit` verbosity (1: a progress bar).
         evaluation_samples: Samples drawn to measure a model that samples.
         likelihood_samples: Importance samples per image of a VAE's
@@ -221,7 +225,7 @@ def train(
     with strategy.scope():
         training.compile_preset(model, run, steps_per_execution)
         model._build_optimizers()
-    backup, earlier = training._training_state(out, model, resume)
+    backup, earlier = training._training_state(out, model, resume, checkpoint_steps)
     split, subset, measured_on = _eval_split(info, validation)
     first = next(iter(load(split, 16, subset, shuffle=False, supervised=labelled)))
     x16, y16 = (

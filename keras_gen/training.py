@@ -22,7 +22,9 @@ import tensorflow as tf
 
 from . import cards, data, distribute, evaluation, metrics, presets, zoo
 from .callbacks import PresetCheckpoint
+from .models import resume as resume_module
 from .models.autoencoder import Autoencoder
+from .models.resume import TrainingCheckpoint
 from .plot import save_figure
 
 
@@ -83,6 +85,11 @@ def recipe_epochs(name, recipe, epochs=None):
     )
 
 
+STATE_DIR = "training_state"
+# Steps between two saves of the whole training state (a few seconds of work).
+CHECKPOINT_STEPS = 200
+
+
 def train_preset(
     name,
     out_dir,
@@ -96,6 +103,7 @@ def train_preset(
     recipe_overrides=None,
     resume=False,
     strategy=None,
+    checkpoint_steps=CHECKPOINT_STEPS,
     **overrides,
 ):
     """Trains a preset from scratch on its dataset and writes a preset folder.
@@ -107,13 +115,16 @@ def train_preset(
     `recipe_overrides` replaces recipe entries (its `semi_supervised` dict is
     merged into the recipe's, e.g. `{"semi_supervised": {"labelled_per_class":
     2}}`); the metadata records the recipe the run used.
-    Every epoch also writes the whole training state (weights of every network and
-    optimizer, the epoch) to `out_dir/training_state/` (Keras' `BackupAndRestore`);
-    `resume=True` continues a stopped run from it (the same arguments as the
+    Every `checkpoint_steps` steps and every epoch also writes the whole training
+    state (every network's and optimizer's variables, averages, seed generators,
+    the position in the epoch) to `out_dir/training_state/`
+    (`callbacks.TrainingCheckpoint`); `resume=True` continues a stopped run from
+    it, from the next batch of the stopped epoch (give the same arguments as the
     stopped run; a run with no state there starts afresh), and without it a
-    stale state is deleted. The state is kept once training ends, so that
-    `resume=True` with more `epochs` extends a finished run. A resumed run
-    reshuffles the training data from the first epoch's order.
+    stale state is deleted. The
+    state is kept once training ends, so that `resume=True` with more `epochs`
+    extends a finished run. A state of an earlier version (Keras'
+    `BackupAndRestore`, per epoch) is resumed from the next epoch.
     `strategy` (a `tf.distribute.Strategy` or a `keras_gen.distribute` name such
     as `"mirrored"`) builds and compiles the model in its scope; the batch size is
     the global one.
@@ -151,10 +162,10 @@ def train_preset(
     with strategy.scope():
         model = zoo.create_model(name, **overrides)
         compile_preset(model, recipe, steps_per_execution)
-        # Every optimizer's slots exist before BackupAndRestore loads a state.
+        # Every optimizer's slots exist before a state is loaded into them.
         model._build_optimizers()
     run = recipe | {"epochs": epochs, "batch_size": batch_size}
-    backup, earlier = _training_state(Path(out_dir), model, resume)
+    backup, earlier = _training_state(Path(out_dir), model, resume, checkpoint_steps)
 
     def training_metadata(history, wall):
         return (
@@ -207,13 +218,15 @@ def train_preset(
     return finish_preset(name, out_dir, data_dir, model, metadata)
 
 
-STATE_DIR = "training_state"
+def _training_state(out_dir, model, resume, every_steps=None):
+    """The checkpoint callback of a run into `out_dir` and what a resumed run
+    continues: the history and wall time of the epochs its state holds, and the
+    epochs after which earlier runs were resumed.
 
-
-def _training_state(out_dir, model, resume):
-    """The `BackupAndRestore` callback of a run into `out_dir` and what a resumed
-    run continues: the history and wall time of the epochs its state holds, and
-    the epochs after which earlier runs were resumed."""
+    The callback is a `TrainingCheckpoint` (the whole state every `every_steps`
+    steps, so a killed run resumes inside its epoch). A state written by the
+    epoch-level `BackupAndRestore` of earlier versions (`latest.weights.h5`) is
+    still resumed with that callback, from the start of the next epoch."""
     state = out_dir / STATE_DIR
     earlier = {"history": {}, "wall": 0.0, "resumed": []}
     if resume and not getattr(model, "resumable", True):
@@ -221,10 +234,15 @@ def _training_state(out_dir, model, resume):
             f"{type(model).__name__} trains in several fit calls and cannot resume; "
             "train it again without resume."
         )
+    legacy = (state / "latest.weights.h5").exists() and not (
+        state / resume_module.STATE_FILE
+    ).exists()
     if not resume:
         shutil.rmtree(state, ignore_errors=True)
+        legacy = False
     elif (state / "training_metadata.json").exists():
-        epoch = json.loads((state / "training_metadata.json").read_text())["epoch"]
+        info = json.loads((state / "training_metadata.json").read_text())
+        epoch = info["epoch"]  # epochs done (and batches done in the next one)
         meta = presets.read_metadata_file(out_dir)
         history = {k: v for k, v in meta.get("history", {}).items() if int(k) <= epoch}
         earlier = {
@@ -232,12 +250,18 @@ def _training_state(out_dir, model, resume):
             "wall": meta.get("train_wall_time_s", 0.0),
             "resumed": [*meta.get("resumed_after_epochs", []), epoch],
         }
-        print(f"resuming {out_dir} after epoch {epoch}", flush=True)
+        batch = info.get("batch") or 0
+        at = f" and {batch} batches" if batch else ""
+        print(f"resuming {out_dir} after epoch {epoch}{at}", flush=True)
     else:
         print(f"no training state in {state}: training from the start", flush=True)
+    if legacy:
+        return keras.callbacks.BackupAndRestore(str(state), delete_checkpoint=False), (
+            earlier
+        )
     # Kept after the last epoch: a finished run can be extended with more epochs.
-    backup = keras.callbacks.BackupAndRestore(str(state), delete_checkpoint=False)
-    return backup, earlier
+    every_steps = every_steps or CHECKPOINT_STEPS
+    return TrainingCheckpoint(state, every_steps=every_steps, resume=resume), earlier
 
 
 def _test_arrays(data_dir):

@@ -43,10 +43,7 @@ class Model(InputChecks, keras.Model):
     """
 
     optimizer_names = ("optimizer",)
-    # `keras_gen.training.train_preset(resume=True)` continues a stopped run with
-    # Keras' BackupAndRestore, which is right for a recipe of one `fit`; a model
-    # whose `fit_recipe` calls `fit` several times with the callbacks says False.
-    resumable = True
+    resumable = True  # False: `fit_recipe` calls `fit` several times (no resume)
     # Constructor arguments that are networks, serialized in `get_config`.
     sub_models = ()
     # The one flag for labels: `fit` takes `(x, y)` batches with integer classes in
@@ -244,7 +241,6 @@ class Model(InputChecks, keras.Model):
         self._build_optimizers()
 
         kwargs["callbacks"] = guard.with_guard(kwargs.get("callbacks"))  # NaN stops
-        checkpoint = resume.find(kwargs["callbacks"])  # mid-epoch resume
 
         def run(x=x, y=y, batch_size=batch_size):
             x, y, batch_size = self._adapt_fit_data(x, y, batch_size)
@@ -255,9 +251,7 @@ class Model(InputChecks, keras.Model):
             def keras_fit(data, **kw):
                 return super(Model, self).fit(data, y, batch_size=batch_size, **kw)
 
-            if checkpoint:
-                return resume.checkpointed_fit(self, keras_fit, checkpoint, x, kwargs)
-            return keras_fit(x, **kwargs)
+            return resume.fit(self, keras_fit, x, kwargs)  # a TrainingCheckpoint's
 
         return self._run_checked(run, "fit")
 

@@ -179,11 +179,17 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         return epoch, batch, self.steps_per_epoch
 
 
-def find(callbacks):
-    found = [c for c in callbacks or () if isinstance(c, TrainingCheckpoint)]
+def fit(model, keras_fit, x, kwargs):
+    """`keras_fit(x, **kwargs)`, through `checkpointed_fit` when the callbacks hold
+    a `TrainingCheckpoint` (at most one)."""
+    found = [
+        c for c in kwargs.get("callbacks") or () if isinstance(c, TrainingCheckpoint)
+    ]
     if len(found) > 1:
-        raise ValueError("give fit at most one TrainingCheckpoint.")
-    return found[0] if found else None
+        raise ValueError(f"give fit at most one TrainingCheckpoint, got {len(found)}.")
+    if not found:
+        return keras_fit(x, **kwargs)
+    return checkpointed_fit(model, keras_fit, found[0], x, kwargs)
 
 
 class Replay:
