@@ -6,7 +6,11 @@ replicas by the optimizer, so the update under a strategy equals the single-devi
 update on the whole global batch. Metric trackers get the unscaled per-example values.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import keras
 import tensorflow as tf
@@ -37,6 +41,45 @@ def average_loss(per_example_loss, global_batch_size=None):
     return tf.nn.compute_average_loss(
         per_example_loss, global_batch_size=global_batch_size
     )
+
+
+def multi_worker(strategy=None):
+    """Whether `strategy` (default: the current one) spans several workers."""
+    strategy = strategy or tf.distribute.get_strategy()
+    return (
+        isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        and strategy.extended._in_multi_worker_mode()
+    )
+
+
+def is_chief():
+    """Whether this process writes a run's files: under a multi-worker `TF_CONFIG`
+    only the chief (or worker 0 of a cluster without one) does."""
+    resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
+    task = resolver.task_type
+    return task in (None, "", "chief") or (task == "worker" and resolver.task_id == 0)
+
+
+def worker_folder(folder):
+    """`folder` on the chief; on another worker a temporary folder, removed when
+    the process ends. Every worker does the same work (collectives included),
+    writing where this says, so that only the chief's files are kept."""
+    if is_chief():
+        return Path(folder)
+    tmp = tempfile.mkdtemp(prefix="keras_gen_worker_")
+    atexit.register(shutil.rmtree, tmp, True)
+    return Path(tmp)
+
+
+def step_results(results):
+    """A train/test step's metric results, shaped for Keras' reduction over the
+    replicas. Under several workers Keras 3 reduces them with
+    `strategy.reduce("MEAN", value, axis=0)`, which fails on a scalar ("Invalid
+    reduction dimension 0", tensorflow/tensorflow#72388; met here with 2 workers):
+    there each becomes a vector of one, which that reduction makes a scalar."""
+    if not multi_worker():
+        return results
+    return {name: tf.reshape(value, (1,)) for name, value in results.items()}
 
 
 def global_mean(values):
@@ -95,6 +138,17 @@ def get_strategy(name="auto"):
         raise ValueError(
             f"strategy must be one of {', '.join(map(repr, STRATEGIES))}; got {name!r}."
         )
+    if name == "multi_worker":
+        if not os.environ.get("TF_CONFIG"):
+            raise ValueError(
+                "strategy 'multi_worker' reads the cluster from the TF_CONFIG "
+                "environment variable, which is not set; set it on every worker, "
+                'e.g. TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", '
+                '"host2:12345"]}, "task": {"type": "worker", "index": 0}}\'.'
+            )
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    # Listing logical devices starts TensorFlow's runtime, after which collective
+    # ops (multi_worker) can no longer be configured: it comes after that case.
     gpus = tf.config.list_logical_devices("GPU")
     if name == "auto":
         if any(os.environ.get(v) for v in TPU_VARIABLES):
@@ -110,15 +164,6 @@ def get_strategy(name="auto"):
         return tf.distribute.MirroredStrategy(devices)
     if name == "one_device":
         return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
-    if name == "multi_worker":
-        if not os.environ.get("TF_CONFIG"):
-            raise ValueError(
-                "strategy 'multi_worker' reads the cluster from the TF_CONFIG "
-                "environment variable, which is not set; set it on every worker, "
-                'e.g. TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", '
-                '"host2:12345"]}, "task": {"type": "worker", "index": 0}}\'.'
-            )
-        return tf.distribute.MultiWorkerMirroredStrategy()
     return _tpu_strategy()
 
 

@@ -182,14 +182,16 @@ def train(
     Returns:
         The trained model and its metadata.
     """
+    # First: a multi-worker strategy must be made before TensorFlow's runtime starts.
+    strategy = distribute.resolve_strategy(strategy)
     out = Path(out_dir or f"runs/{name}")
+    write = distribute.worker_folder(out)  # `out`, but on the chief only
     cls, _, recipe, preset = resolve(name)
     image_size = None if image_size is None else tuple(int(s) for s in image_size)
     info = data.info(
         dataset, data_dir=data_dir, image_size=image_size, channels=channels
     )
     keras.utils.set_random_seed(int(seed))
-    strategy = distribute.resolve_strategy(strategy)
     with strategy.scope():
         model = build(name, info, **({"seed": int(seed)} | overrides))
     run = _recipe(recipe, epochs, batch_size)
@@ -231,7 +233,7 @@ def train(
     x16, y16 = (
         (first[0].numpy(), first[1].numpy()) if labelled else (first.numpy(), None)
     )
-    logs = out / "logs"
+    logs = write / "logs"
     command = command or _command(name, dataset, out, run, image_size, channels, seed)
 
     def metadata(history, wall):
@@ -264,8 +266,8 @@ def train(
             "history": history,
         } | ({"resumed_after_epochs": earlier["resumed"]} if earlier["resumed"] else {})
 
-    checkpoint = PresetCheckpoint(out, metadata, earlier["history"], earlier["wall"])
-    grid = _sample_grid(model, out, logs, x16, y16)
+    checkpoint = PresetCheckpoint(write, metadata, earlier["history"], earlier["wall"])
+    grid = _sample_grid(model, write, logs, x16, y16)
     tensorboard = keras.callbacks.TensorBoard(str(logs), write_graph=False)
     model.fit_recipe(
         train_ds,
@@ -284,7 +286,7 @@ def train(
             model, eval_ds, reference, labelled, evaluation_samples, likelihood_samples
         ),
     }
-    meta = model.save_to_preset(out, meta)
+    meta = model.save_to_preset(write, meta)
 
     def eval_arrays():
         batches = list(_plain(eval_ds)) if not labelled else list(eval_ds)
@@ -292,9 +294,9 @@ def train(
         y = np.concatenate([np.asarray(b[1]) for b in batches]) if labelled else None
         return x, y
 
-    cards.write_figures(model, out, x16, y16, eval_arrays, run)
-    save_history(meta["history"], out / "curves.png")
-    cards.write_run_card(out)
+    cards.write_figures(model, write, x16, y16, eval_arrays, run)
+    save_history(meta["history"], write / "curves.png")
+    cards.write_run_card(write)
     return model, meta
 
 

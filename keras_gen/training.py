@@ -132,6 +132,8 @@ def train_preset(
     Returns:
         The trained model and its metadata.
     """
+    # First: a multi-worker strategy must be made before TensorFlow's runtime starts.
+    strategy = distribute.resolve_strategy(strategy)
     preset = zoo.get_preset(name)
     given = dict(overrides)
     recipe = dict(preset.recipe)
@@ -158,7 +160,6 @@ def train_preset(
         recipe=recipe,
     )
     train_examples = recipe.get("train_examples", 60000)
-    strategy = distribute.resolve_strategy(strategy)
     with strategy.scope():
         model = zoo.create_model(name, **overrides)
         compile_preset(model, recipe, steps_per_execution)
@@ -204,8 +205,9 @@ def train_preset(
             )
         )
 
+    write = distribute.worker_folder(out_dir)  # `out_dir`, but on the chief only
     checkpoint = PresetCheckpoint(
-        out_dir, training_metadata, earlier["history"], earlier["wall"]
+        write, training_metadata, earlier["history"], earlier["wall"]
     )
     model.fit_recipe(
         train,
@@ -215,7 +217,7 @@ def train_preset(
         recipe=run,
     )
     metadata = training_metadata(checkpoint.history, checkpoint.elapsed())
-    return finish_preset(name, out_dir, data_dir, model, metadata)
+    return finish_preset(name, write, data_dir, model, metadata)
 
 
 def _training_state(out_dir, model, resume, every_steps=None):
@@ -238,7 +240,8 @@ def _training_state(out_dir, model, resume, every_steps=None):
         state / resume_module.STATE_FILE
     ).exists()
     if not resume:
-        shutil.rmtree(state, ignore_errors=True)
+        if distribute.is_chief():
+            shutil.rmtree(state, ignore_errors=True)
         legacy = False
     elif (state / "training_metadata.json").exists():
         info = json.loads((state / "training_metadata.json").read_text())

@@ -88,9 +88,8 @@ class Model(InputChecks, keras.Model):
                 self._metric(name).update_state(*(_float32(v) for v in value))
             else:
                 self._metric(name).update_state(_float32(value))
-        return {
-            name: tracker.result() for name, tracker in self._metric_trackers.items()
-        }
+        results = {name: t.result() for name, t in self._metric_trackers.items()}
+        return distribute.step_results(results)
 
     # -- optimizers ------------------------------------------------------------
 

@@ -26,6 +26,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .. import distribute
+
 STATE_FILE = "state.npz"
 INFO_FILE = "training_metadata.json"
 
@@ -45,13 +47,6 @@ def state_variables(model):
                 seen.add(id(v))
                 out.append(v)
     return out
-
-
-def _is_chief():
-    # Under MultiWorkerMirroredStrategy only the chief (worker 0) writes.
-    resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
-    task = resolver.task_type
-    return task in (None, "", "chief") or (task == "worker" and resolver.task_id == 0)
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):
@@ -133,7 +128,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         arrays = {
             f"v{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(variables)
         }
-        if not _is_chief():
+        if not distribute.is_chief():  # several workers: only the chief writes
             return
         batch = batch + (self._offset if epoch == self.epoch else 0)
         steps = -1 if self.steps_per_epoch is None else self.steps_per_epoch
