@@ -444,3 +444,40 @@ def test_epoch_budget_names_a_clustering_snapshots_clusters_before_scoring(
     preset = bench.zoo.get_preset(name)
     named = bench.load_snapshot(model, preset, folder, 1)
     assert (named.cluster_names.numpy() >= 0).all()
+
+
+def test_gpu_smoke_says_there_is_no_gpu_and_exits_0(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gpu_smoke.py")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "no GPU on this machine" in done.stdout
+    assert not (tmp_path / "gpu_smoke.jsonl").exists()
+
+
+def test_gpu_smoke_runs_on_the_cpu_under_both_strategies(tmp_path):
+    # The code a GPU run takes, on 2 logical CPUs with mixed_bfloat16; WGAN-GP
+    # takes 5 minibatches a step.
+    out = tmp_path / "rows.jsonl"
+    args = ["--allow-cpu", "--steps", "2", "--warmup", "1", "--out", str(out)]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gpu_smoke.py"), *args]
+        + ["--presets", "gan_mnist", "wgan_gp_mnist"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["preset"], r["replicas"], r["policy"]) for r in rows] == [
+        ("gan_mnist", 1, "float32"),
+        ("gan_mnist", 2, "mixed_bfloat16"),
+        ("wgan_gp_mnist", 1, "float32"),
+        ("wgan_gp_mnist", 2, "mixed_bfloat16"),
+    ]
+    assert all(r["finite_logs"] and r["images_per_s"] > 0 for r in rows)
