@@ -15,6 +15,29 @@ tf.config.set_logical_device_configuration(
 )
 
 
+# Whole files of end-to-end runs (subprocesses, real MNIST training, card
+# re-measurement): marked slow, so `pytest -m "not slow"` is the fast tier.
+SLOW_FILES = {
+    "test_benchmarks.py",
+    "test_cli_any_dataset.py",
+    "test_determinism.py",
+    "test_multi_worker.py",
+    "test_packaging.py",
+    "test_readme.py",
+    "test_resume.py",
+    "test_resume_cli.py",
+    "test_resume_distributed.py",
+    "test_resume_midepoch.py",
+    "test_zoo.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def two_replicas():
     """One MirroredStrategy over the two logical CPUs for the whole session.
