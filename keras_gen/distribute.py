@@ -96,6 +96,31 @@ def global_mean(values):
     return tf.stop_gradient(totals[0] / tf.maximum(totals[1], 1.0))
 
 
+def batch_mean(x):
+    """The mean of `x` `[batch, ...]` over the examples of the *global* batch,
+    differentiable: under a strategy each replica's sum and count are all-reduced
+    (whose gradient is the all-reduced gradient), so a statistic of the whole batch,
+    feature matching's E f(x), is the one a single device computes. Outside a
+    strategy, or with one replica, `mean(x, 0)`."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return tf.reduce_mean(x, 0)
+    total = context.all_reduce("sum", tf.reduce_sum(x, 0))
+    count = context.all_reduce("sum", tf.cast(tf.shape(x)[0], x.dtype))
+    return total / count
+
+
+def gather_batch(x):
+    """`x` `[batch, ...]` of every replica, concatenated in replica order along the
+    batch axis (differentiable): what a layer comparing each example with the whole
+    minibatch (minibatch discrimination) needs to see under a strategy. `x` itself
+    outside a strategy or with one replica."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return x
+    return context.all_gather(x, axis=0)
+
+
 def logical_cpus(n=2):
     """Splits the first physical CPU into `n` logical devices.
 

@@ -15,6 +15,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from . import distribute
+
 
 def _positive(value, name):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -31,7 +33,9 @@ class MinibatchDiscrimination(keras.layers.Layer):
     and o(x_i)_b = sum_j c_b(x_i, x_j), summed over every j of the batch including
     i itself (as the paper writes it, so a batch of n identical examples gives
     o = n in every kernel). The output is `[f(x_i), o(x_i)]`, `[N, A + B]`. Under
-    a `tf.distribute` strategy the batch is each replica's.
+    a `tf.distribute` strategy the batch is the global one: each replica compares
+    its examples with every replica's (`distribute.gather_batch`), as one device
+    would.
 
     Args:
         num_kernels: B.
@@ -60,8 +64,9 @@ class MinibatchDiscrimination(keras.layers.Layer):
         m = ops.reshape(
             ops.matmul(inputs, self.kernel), (-1, self.num_kernels, self.kernel_dim)
         )
-        # [N, 1, B, C] - [1, N, B, C]: the L1 distance of every pair, per kernel.
-        distance = ops.sum(ops.abs(m[:, None] - m[None]), axis=-1)
+        others = distribute.gather_batch(m)
+        # [N, 1, B, C] - [1, N', B, C]: the L1 distance of every pair, per kernel.
+        distance = ops.sum(ops.abs(m[:, None] - others[None]), axis=-1)
         closeness = ops.sum(ops.exp(-distance), axis=1)  # [N, B]
         return ops.concatenate([inputs, ops.cast(closeness, inputs.dtype)], axis=-1)
 

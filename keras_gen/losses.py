@@ -145,14 +145,17 @@ def reconstruction_terms(x, params, likelihood="bernoulli"):
 def feature_matching_loss(real_features, fake_features):
     """||E_x f(x) - E_z f(G(z))||^2 over a minibatch (Salimans et al. 2016, 3.1),
     given as a `[m]` vector of that value, so that `distribute.average_loss` of it
-    is the value on one device and, under a strategy, the mean over replicas of
-    each replica's own feature matching. The real features are constants."""
+    is the value. Under a strategy both means are over the global batch
+    (`distribute.batch_mean`), so N replicas descend what one device would. The real
+    features are constants."""
     real = tf.stop_gradient(tf.cast(real_features, "float32"))
     fake = tf.cast(fake_features, "float32")
     m = ops.shape(fake)[0]
     real = ops.reshape(real, (ops.shape(real)[0], -1))
     fake = ops.reshape(fake, (m, -1))
-    value = ops.sum(ops.square(ops.mean(real, 0) - ops.mean(fake, 0)))
+    value = ops.sum(
+        ops.square(distribute.batch_mean(real) - distribute.batch_mean(fake))
+    )
     return value * ops.ones((m,))
 
 

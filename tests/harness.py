@@ -22,6 +22,7 @@ N = 16
 class Context:
     tmp_path: object
     strategy: tf.distribute.Strategy
+    monkeypatch: object = None
 
 
 def small_model(name, **extra):
@@ -236,19 +237,49 @@ def check_rejects_wrong_shape(name, ctx):
     assert_same_weights(before, model.get_weights())
 
 
-def check_distributed_fit(name, ctx):
-    strategy = ctx.strategy
-    assert strategy.num_replicas_in_sync == 2
+GLOBAL_BATCH = 24  # 12 per replica: no latent or class axis has that length
+
+
+def first_step(name, strategy, initial, data):
+    """Weight changes of one `fit` step on `data` (plain SGD on every optimizer:
+    its step is linear in the gradient, so a wrongly scaled loss shows)."""
     with strategy.scope():
         model = small_model(name)
-        compile_model(model)
-    x = fake_batch(model, 64)
-    history = model.fit(
-        tf.data.Dataset.from_tensor_slices(fit_data(model, x)).batch(16),
-        epochs=1,
-        verbose=0,
-    )
-    assert_finite_history(history)
+        model.set_weights(initial)
+        model.compile(
+            **{n: keras.optimizers.SGD(0.05) for n in model.optimizer_names}
+        )
+    ds = tf.data.Dataset.from_tensor_slices(data).batch(GLOBAL_BATCH)
+    model.fit(ds, epochs=1, verbose=0, shuffle=False)
+    return [w - w0 for w, w0 in zip(model.get_weights(), initial, strict=True)]
+
+
+def first_step_mismatch(name, ctx):
+    """The largest difference between the first step's weight changes on 2
+    replicas and on one device, relative to the largest change, with the same
+    global batch, initial weights and noise (tests/fixed_noise.py)."""
+    from .fixed_noise import fixed_noise
+
+    assert ctx.strategy.num_replicas_in_sync == 2
+    model = small_model(name)
+    initial = weights_of(model)
+    k = model.minibatches_per_step if hasattr(model, "minibatches_per_step") else 1
+    data = fit_data(model, fake_batch(model, GLOBAL_BATCH * k))
+    fixed_noise(ctx.monkeypatch, GLOBAL_BATCH)
+    single = first_step(name, tf.distribute.get_strategy(), initial, data)
+    mirrored = first_step(name, ctx.strategy, initial, data)
+    scale = max(np.abs(d).max() for d in single)
+    assert scale > 1e-6, "the step did not move the weights"
+    return max(
+        np.abs(m - s).max() for s, m in zip(single, mirrored, strict=True)
+    ) / scale
+
+
+def check_distributed_step(name, ctx):
+    """One step on 2 replicas changes the weights as the step on one device does
+    (relative 1e-5): losses averaged over the global batch, penalties scaled,
+    batch-norm statistics over the global batch."""
+    assert first_step_mismatch(name, ctx) < 1e-5
 
 
 def check_replicas_draw_their_own_noise(name, ctx):
@@ -331,7 +362,7 @@ CHECKS = [
     check_save_load,
     check_verbs,
     check_rejects_wrong_shape,
-    check_distributed_fit,
+    check_distributed_step,
     check_replicas_draw_their_own_noise,
     check_every_batch_is_checked,
 ]

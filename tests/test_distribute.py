@@ -194,3 +194,57 @@ def test_a_preset_saved_without_a_strategy_loads_and_trains_under_one(two_replic
     )
     history = mirrored.fit(tf.data.Dataset.from_tensor_slices(x).batch(16), verbose=0)
     assert np.isfinite(history.history["loss"]).all()
+
+
+def _mismatch(name, strategy, monkeypatch):
+    from . import harness
+
+    return harness.first_step_mismatch(
+        name, harness.Context(None, strategy, monkeypatch)
+    )
+
+
+@pytest.mark.parametrize("name", ["vae_mnist", "gan_mnist", "aae_mnist"])
+def test_the_step_check_fails_on_per_replica_averaging(name, two_replicas, monkeypatch):
+    # harness.check_distributed_step would catch a loss each replica divides by its
+    # own batch size (every phase of a two- or three-optimizer step goes through it).
+    monkeypatch.setattr(
+        distribute, "average_loss", lambda per_example: tf.reduce_mean(per_example)
+    )
+    assert _mismatch(name, two_replicas, monkeypatch) > 1e-3
+
+
+def test_per_replica_batch_norm_would_break_the_step(two_replicas, monkeypatch):
+    # Keras' default BatchNormalization (each replica's own statistics) in DCGAN's
+    # generator: what networks.synced_batch_norm avoids.
+    from keras_gen.models import networks
+
+    monkeypatch.setattr(
+        networks, "synced_batch_norm", lambda **kw: keras.layers.BatchNormalization(**kw)
+    )
+    assert _mismatch("dcgan_mnist", two_replicas, monkeypatch) > 1e-3
+
+
+def test_per_replica_batch_statistics_would_break_the_step(two_replicas, monkeypatch):
+    # Minibatch discrimination over each replica's examples only, and feature
+    # matching with each replica's own means.
+    monkeypatch.setattr(distribute, "gather_batch", lambda x: x)
+    assert _mismatch("improved_gan_mnist", two_replicas, monkeypatch) > 1e-3
+    monkeypatch.setattr(distribute, "batch_mean", lambda x: tf.reduce_mean(x, 0))
+    assert _mismatch("ssgan_mnist_100labels", two_replicas, monkeypatch) > 1e-3
+
+
+def test_batch_mean_and_gather_batch_see_every_replica(two_replicas):
+    strategy = two_replicas
+
+    def step():
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        x = tf.fill((replica + 1, 2), tf.cast(replica, "float32") + 1.0)
+        return distribute.batch_mean(x), distribute.gather_batch(x)
+
+    means, gathered = strategy.run(step)
+    # Replica 0 holds one row of 1s, replica 1 two rows of 2s: mean 5/3.
+    for mean in strategy.experimental_local_results(means):
+        np.testing.assert_allclose(mean, [5 / 3, 5 / 3], rtol=1e-6)
+    for rows in strategy.experimental_local_results(gathered):
+        np.testing.assert_array_equal(rows[:, 0], [1.0, 2.0, 2.0])

@@ -16,8 +16,8 @@ def test_registry_is_not_empty():
 
 @pytest.mark.parametrize("check", harness.CHECKS, ids=lambda c: c.__name__[6:])
 @pytest.mark.parametrize("name", PRESETS)
-def test_harness(name, check, tmp_path, two_replicas):
-    check(name, harness.Context(tmp_path, two_replicas))
+def test_harness(name, check, tmp_path, two_replicas, monkeypatch):
+    check(name, harness.Context(tmp_path, two_replicas, monkeypatch))
 
 
 def test_every_architecture_has_a_preset_and_is_serializable():

@@ -7,6 +7,7 @@ from scipy import special
 
 from ..layers import random_shift_rotate
 from .base import Model
+from .networks import synced_batch_norm
 from .shapes import check_pooled_shape
 
 
@@ -47,12 +48,12 @@ def classifier_network(
             h = keras.layers.Conv2D(
                 width, 3, padding="same", use_bias=False, name=f"conv{i}_{j}"
             )(h)
-            h = keras.layers.BatchNormalization(momentum=0.9, name=f"bn{i}_{j}")(h)
+            h = synced_batch_norm(momentum=0.9, name=f"bn{i}_{j}")(h)
             h = keras.layers.ReLU(name=f"relu{i}_{j}")(h)
         h = keras.layers.MaxPooling2D(2, name=f"pool{i}")(h)
     h = keras.layers.Flatten(name="flatten")(h)
     h = keras.layers.Dense(dense_units, use_bias=False, name="dense")(h)
-    h = keras.layers.BatchNormalization(momentum=0.9, name="bn_dense")(h)
+    h = synced_batch_norm(momentum=0.9, name="bn_dense")(h)
     features = keras.layers.ReLU(name="features")(h)
     h = keras.layers.Dropout(dropout, name="dropout_dense")(features)
     logits = keras.layers.Dense(num_classes, name="logits")(h)

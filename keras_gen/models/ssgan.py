@@ -15,6 +15,7 @@ from keras import layers, ops
 from .. import losses
 from ..gan_layers import WeightNormDense, data_init_weight_norm
 from .gan import GAN
+from .networks import synced_batch_norm
 
 
 def ssgan_discriminator(
@@ -42,7 +43,7 @@ def ssgan_generator(latent_dim, output_shape, units=(500, 500)):
     z = keras.Input((int(latent_dim),), name="z")
     h = z
     for width in units:
-        h = layers.BatchNormalization()(
+        h = synced_batch_norm()(
             layers.Dense(int(width), activation="softplus")(h)
         )
     h = WeightNormDense(int(np.prod(output_shape)), activation="sigmoid")(h)
