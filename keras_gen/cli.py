@@ -39,7 +39,9 @@ def build_parser():
     resume = "continue a stopped run from --out (give its other arguments again)"
     p.add_argument("--resume", action="store_true", help=resume)
     saves = "steps between saves of the whole training state (and every epoch)"
-    p.add_argument("--checkpoint-steps", type=int, default=200, help=saves)
+    p.add_argument(
+        "--checkpoint-steps", type=int, default=training.CHECKPOINT_STEPS, help=saves
+    )
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="model argument")
     p.add_argument("--steps-per-execution", type=int, default=1)
     p.add_argument(

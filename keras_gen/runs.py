@@ -149,7 +149,7 @@ def train(
     likelihood_samples=1000,
     command=None,
     strategy=None,
-    checkpoint_steps=200,
+    checkpoint_steps=training.CHECKPOINT_STEPS,
     **overrides,
 ):
     """Trains architecture or preset `name` on `dataset` and writes a preset folder.

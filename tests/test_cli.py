@@ -87,7 +87,10 @@ def test_evaluate_anomaly_digit_reports_a_useful_auc(mnist, capsys):
     )
     result = json.loads(capsys.readouterr().out)
     assert result["digit"] == 1 and result["train_images"] == 60000 - 6742
-    assert 0.0 <= result["roc_auc"] <= 1.0
+    # Ones are the simplest digit: an AE trained on the other nine reconstructs them
+    # better than its own test digits, so reconstruction error ranks them as normal
+    # (README "Anomaly detection": 0.024 after 3 epochs).
+    assert result["roc_auc"] < 0.25, result
 
 
 def test_anomaly_digit_out_of_range_is_refused(capsys):

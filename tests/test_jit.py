@@ -1,4 +1,5 @@
-"""Presets whose recipes turn XLA on train with `jit_compile=True`."""
+"""Every preset's train_step compiles with XLA (`jit_compile=True`), or the model
+names why not and keeps it off."""
 
 import pytest
 import tensorflow as tf
@@ -21,3 +22,32 @@ def test_recipe_with_xla_trains(name):
     x = harness.fake_batch(model, 32)
     data = tf.data.Dataset.from_tensor_slices(harness.fit_data(model, x)).batch(16)
     harness.assert_finite_history(model.fit(data, epochs=1, verbose=0))
+
+
+@pytest.mark.parametrize("name", sorted(set(zoo.list_models()) - set(JIT)))
+def test_every_train_step_compiles_with_xla_or_says_why_not(name):
+    model = harness.small_model(name)
+    reason = model.jit_unsupported_reason
+    if reason is None:
+        harness.compile_model(model, jit_compile=True)
+        assert model.jit_compile is True
+    else:
+        with pytest.warns(UserWarning, match="keeps jit_compile off: .*XLA"):
+            harness.compile_model(model, jit_compile=True)
+        assert model.jit_compile is False
+    x = harness.fake_batch(model, 32)
+    data = tf.data.Dataset.from_tensor_slices(harness.fit_data(model, x)).batch(16)
+    harness.assert_finite_history(model.fit(data, epochs=1, verbose=0))
+
+
+def test_the_reason_is_real():
+    # The augmentation's op has no XLA kernel: forced on, the step fails.
+    model = harness.small_model("mnist_classifier")
+    assert model.jit_unsupported_reason is not None
+    harness.compile_model(model)
+    model.supports_jit = True  # what compile turned off, so Keras' setter allows it
+    model.jit_compile = True
+    x = harness.fake_batch(model, 32)
+    data = tf.data.Dataset.from_tensor_slices(harness.fit_data(model, x)).batch(16)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="ImageProjectiveTransform"):
+        model.fit(data, epochs=1, verbose=0)

@@ -21,6 +21,17 @@ def test_harness(name, check, tmp_path, two_replicas, monkeypatch):
 
 
 def test_every_architecture_has_a_preset_and_is_serializable():
+    with_presets = {zoo.get_preset(name).model_class for name in PRESETS}
     for cls in zoo.list_architectures():
         registered = keras.saving.get_registered_name(cls)
         assert registered == f"keras_gen>{cls.__name__}"
+        assert keras.saving.get_registered_object(registered) is cls
+        assert cls in with_presets, f"{cls.__name__} has no preset"
+    # The harness's models rebuild from their serialized form.
+    for name in harness.architectures().values():
+        model = harness.small_model(name)
+        clone = keras.saving.deserialize_keras_object(
+            keras.saving.serialize_keras_object(model)
+        )
+        assert type(clone) is type(model)
+        assert clone.get_config() == model.get_config()

@@ -9,6 +9,7 @@ saving. `GenerativeModel` adds the verbs of models that sample.
 """
 
 import copy
+import warnings
 
 import keras
 import numpy as np
@@ -93,6 +94,12 @@ class Model(InputChecks, keras.Model):
 
     # -- optimizers ------------------------------------------------------------
 
+    @property
+    def jit_unsupported_reason(self):
+        """Why this model's train_step cannot be compiled by XLA, or None (it can:
+        `tests/test_jit.py` trains every preset with `jit_compile=True`)."""
+        return None
+
     def compile(self, optimizer="rmsprop", **kwargs):
         """Compiles with one optimizer, or with one per name in `optimizer_names`.
 
@@ -101,6 +108,17 @@ class Model(InputChecks, keras.Model):
         own object, since one object would mix the state of two updates. Under a
         `mixed_float16` policy every optimizer is wrapped in loss scaling.
         """
+        reason = self.jit_unsupported_reason
+        if reason is not None:
+            # Keras' "auto" would keep XLA off too (supports_jit); True is refused
+            # with the reason rather than failing at the first step.
+            self.supports_jit = False
+            if kwargs.get("jit_compile") is True:
+                warnings.warn(
+                    f"{type(self).__name__} keeps jit_compile off: {reason}.",
+                    stacklevel=2,
+                )
+            kwargs["jit_compile"] = False
         names = self.optimizer_names
         if names == ("optimizer",):
             return super().compile(optimizer=optimizer, **kwargs)

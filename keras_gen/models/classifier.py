@@ -224,6 +224,15 @@ class Classifier(Model):
 
     # -- config ----------------------------------------------------------------
 
+    @property
+    def jit_unsupported_reason(self):
+        if not (self.max_shift or self.max_rotation):
+            return None
+        return (
+            "its augmentation (random shifts and rotations) uses "
+            "ImageProjectiveTransformV3, which XLA cannot compile"
+        )
+
     def get_config(self):
         # A network given to the constructor is serialized, else its arguments are.
         return self._with_networks(

@@ -253,6 +253,15 @@ class DeepClustering(Autoencoder):
         self.fit_clusters(train, verbose=verbose, callbacks=list(callbacks), **schedule)
         self.fit_code_distribution(train, max_batches=200)
 
+    @property
+    def jit_unsupported_reason(self):
+        if not (self.augment_shift or self.augment_rotation):
+            return None
+        return (
+            "its augmentation (random shifts and rotations) uses "
+            "ImageProjectiveTransformV3, which XLA cannot compile"
+        )
+
     def get_config(self):
         return super().get_config() | {
             "num_clusters": self.num_clusters,
