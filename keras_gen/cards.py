@@ -250,6 +250,7 @@ def write_card(name, path):
         "",
         f"- Command: `{meta['train_command']}`",
         f"- Recipe: `{json.dumps(meta['recipe'])}`",
+        f"- Dtype policy: `{meta.get('dtype_policy', 'not recorded')}`",
         f"- Data: MNIST {meta['train_split']}",
         f"- Wall time: {meta['train_wall_time_s']} s on 2 CPU cores "
         f"({meta['train_images_per_s']} images/s)"
@@ -379,6 +380,7 @@ def write_run_card(path):
         "",
         f"- Command: `{meta['train_command']}`",
         f"- Recipe: `{json.dumps(meta['recipe'])}`",
+        f"- Dtype policy: `{meta.get('dtype_policy', 'not recorded')}`",
         f"- Data: `{meta['dataset']}` {meta['train_split']}, options "
         f"`{json.dumps(meta['data_options'])}`",
         f"- Wall time: {meta['train_wall_time_s']} s "

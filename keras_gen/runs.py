@@ -258,6 +258,7 @@ def train(
             "train_command": command,
             "strategy": type(strategy).__name__,
             "replicas": strategy.num_replicas_in_sync,
+            "dtype_policy": model.dtype_policy.name,
             "train_wall_time_s": round(wall, 1),
             "train_images_per_s": round(
                 len(history) * train_examples / max(wall, 1e-9)

@@ -188,6 +188,7 @@ def train_preset(
                     if given
                     else ""
                 ),
+                "dtype_policy": model.dtype_policy.name,
                 "train_wall_time_s": round(wall, 1),
                 "train_images_per_s": round(len(history) * train_examples / wall),
                 "epochs_done": len(history),

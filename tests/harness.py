@@ -246,9 +246,7 @@ def first_step(name, strategy, initial, data):
     with strategy.scope():
         model = small_model(name)
         model.set_weights(initial)
-        model.compile(
-            **{n: keras.optimizers.SGD(0.05) for n in model.optimizer_names}
-        )
+        model.compile(**{n: keras.optimizers.SGD(0.05) for n in model.optimizer_names})
     ds = tf.data.Dataset.from_tensor_slices(data).batch(GLOBAL_BATCH)
     model.fit(ds, epochs=1, verbose=0, shuffle=False)
     return [w - w0 for w, w0 in zip(model.get_weights(), initial, strict=True)]
@@ -270,9 +268,9 @@ def first_step_mismatch(name, ctx):
     mirrored = first_step(name, ctx.strategy, initial, data)
     scale = max(np.abs(d).max() for d in single)
     assert scale > 1e-6, "the step did not move the weights"
-    return max(
-        np.abs(m - s).max() for s, m in zip(single, mirrored, strict=True)
-    ) / scale
+    return (
+        max(np.abs(m - s).max() for s, m in zip(single, mirrored, strict=True)) / scale
+    )
 
 
 def check_distributed_step(name, ctx):

@@ -104,6 +104,7 @@ def test_a_run_writes_tensorboard_images_pictures_and_a_card(trained, name):
     assert values and all(np.isfinite(v) for v in values.values())
     card = (folder / "README.md").read_text()
     assert "![" in card and "samples.png" in card and "curves.png" in card
+    assert meta["dtype_policy"] == "float32" and "Dtype policy: `float32`" in card
     for picture in ("samples.png", "curves.png"):
         width, height = Image.open(folder / picture).size
         decoded(folder / picture, (width, height), ink=0.01)

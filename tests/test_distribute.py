@@ -220,7 +220,9 @@ def test_per_replica_batch_norm_would_break_the_step(two_replicas, monkeypatch):
     from keras_gen.models import networks
 
     monkeypatch.setattr(
-        networks, "synced_batch_norm", lambda **kw: keras.layers.BatchNormalization(**kw)
+        networks,
+        "synced_batch_norm",
+        lambda **kw: keras.layers.BatchNormalization(**kw),
     )
     assert _mismatch("dcgan_mnist", two_replicas, monkeypatch) > 1e-3
 

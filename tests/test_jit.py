@@ -49,5 +49,7 @@ def test_the_reason_is_real():
     model.jit_compile = True
     x = harness.fake_batch(model, 32)
     data = tf.data.Dataset.from_tensor_slices(harness.fit_data(model, x)).batch(16)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="ImageProjectiveTransform"):
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match="ImageProjectiveTransform"
+    ):
         model.fit(data, epochs=1, verbose=0)

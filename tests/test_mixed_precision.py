@@ -18,12 +18,16 @@ def policy(request):
     keras.mixed_precision.set_dtype_policy("float32")
 
 
-@pytest.mark.parametrize("policy", ["mixed_bfloat16"], indirect=True)
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"], indirect=True)
 @pytest.mark.parametrize("name", zoo.list_models())
 def test_trains_and_answers_in_float32_under_mixed_precision(name, policy):
     model = harness.small_model(name)
-    assert model.compute_dtype == "bfloat16"
+    assert model.compute_dtype == policy.removeprefix("mixed_")
     harness.compile_model(model)
+    if policy == "mixed_float16":
+        # Loss scaling on every named optimizer (a GAN's two, an AAE's three).
+        for opt in harness.optimizers_of(model):
+            assert isinstance(opt, keras.optimizers.LossScaleOptimizer), opt
     x = harness.fake_batch(model, 32)
     data = harness.fit_data(model, x)
     history = model.fit(

@@ -134,6 +134,7 @@ def test_mixture_prior_uses_monte_carlo_kl_and_trains():
     assert not np.allclose(model.prior_means.numpy(), means)  # the prior is learned
     q = model.encode(_images(4))
     z = q.sample(seed=[1, 1])
+
     # log q(z|x) - log p(z) by numpy from the parameters: a diagonal Gaussian and a
     # mixture of diagonal Gaussians with softmax weights.
     def log_normal(z, mu, sigma):

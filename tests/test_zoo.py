@@ -176,6 +176,16 @@ def test_ae_mnist_is_shipped_with_weights():
     assert "ae_mnist" in zoo.list_models(pretrained=True)
 
 
+def test_every_shipped_card_says_its_dtype_policy():
+    for name in zoo.list_models(pretrained=True):
+        policy = zoo.read_metadata(name)["dtype_policy"]
+        assert policy in ("float32", "mixed_float16", "mixed_bfloat16"), name
+        assert (
+            f"Dtype policy: `{policy}`"
+            in (zoo.preset_dir(name) / "README.md").read_text()
+        )
+
+
 def test_shipped_zoo_keeps_its_size_budget():
     """Under 150 MB in all, no weights file over 20 MiB (the brief's budget)."""
     names = zoo.list_models(pretrained=True)

@@ -43,9 +43,7 @@ def ssgan_generator(latent_dim, output_shape, units=(500, 500)):
     z = keras.Input((int(latent_dim),), name="z")
     h = z
     for width in units:
-        h = synced_batch_norm()(
-            layers.Dense(int(width), activation="softplus")(h)
-        )
+        h = synced_batch_norm()(layers.Dense(int(width), activation="softplus")(h))
     h = WeightNormDense(int(np.prod(output_shape)), activation="sigmoid")(h)
     return keras.Model(z, layers.Reshape(tuple(output_shape))(h), name="generator")
 
