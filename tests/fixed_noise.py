@@ -1,13 +1,13 @@
 """Noise that does not depend on how a global batch is split across replicas.
 
 To compare one training step on 2 replicas with the same step on one device, both
-must draw the same noise for the same example. `fixed_noise(monkeypatch,
-batch)` replaces TensorFlow's stateless random ops (which Keras' and TFP's samplers
-call) by draws from one constant seed: a draw with an axis of the per-replica
-batch's length is drawn at the global batch size and the replica keeps its own rows (replica
-r holds rows r*b..(r+1)*b of the global batch, the order in which `tf.distribute`
-splits a batch); any other draw is the same on every replica. On one device the
-same rule draws the global batch directly, so both runs see identical noise.
+must draw the same noise for the same example. `fixed_noise(monkeypatch, batch)`
+replaces TensorFlow's stateless random ops (which Keras' and TFP's samplers call) by
+draws from one constant seed: a draw with an axis of the per-replica batch's length
+is drawn at the global batch size and the replica keeps its own rows (replica r holds
+rows r*b..(r+1)*b of the global batch, the order in which `tf.distribute` splits a
+batch); any other draw is the same on every replica. On one device the same rule
+draws the global batch directly, so both runs see identical noise.
 """
 
 import tensorflow as tf
