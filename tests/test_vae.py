@@ -149,7 +149,11 @@ def test_mixture_prior_uses_monte_carlo_kl_and_trains():
     logits = model.prior_logits.numpy().astype("float64")
     log_w = logits - np.log(np.sum(np.exp(logits)))
     per_component = np.stack(
-        [log_normal(z_np, m, s) for m, s in zip(model.prior_means.numpy(), scales)], 1
+        [
+            log_normal(z_np, m, s)
+            for m, s in zip(model.prior_means.numpy(), scales, strict=True)
+        ],
+        1,
     )
     log_p = np.log(np.sum(np.exp(per_component + log_w), 1))
     np.testing.assert_allclose(model.kl_divergence(q, z), log_q - log_p, rtol=1e-4)

@@ -7,6 +7,7 @@ from ..models import (
     DeepClustering,
     DenoisingAutoencoder,
     StackedAutoencoder,
+    StochasticContractiveAutoencoder,
 )
 
 zoo.register_preset(
@@ -90,6 +91,26 @@ zoo.register_preset(
     ),
     description="Contractive autoencoder, one layer of 1000 sigmoid units "
     "(closed-form Jacobian penalty).",
+    recipe=dict(epochs=30, batch_size=128, learning_rate=1e-3),
+    test_overrides=dict(latent_dim=16),
+)
+
+zoo.register_preset(
+    "stochastic_cae_mnist",
+    StochasticContractiveAutoencoder,
+    config=dict(
+        input_shape=(28, 28, 1),
+        latent_dim=1000,
+        hidden_units=(),
+        code_activation="sigmoid",
+        contraction=100.0,
+        sigma=0.1,
+        num_samples=1,
+        seed=0,
+    ),
+    description="Contractive autoencoder with the stochastic penalty: "
+    "||h(x) - h(x + eps)||^2 / sigma^2, eps ~ N(0, 0.1^2), in place of the "
+    "closed-form Jacobian (cae_mnist's network; no pretrained weights).",
     recipe=dict(epochs=30, batch_size=128, learning_rate=1e-3),
     test_overrides=dict(latent_dim=16),
 )
