@@ -102,8 +102,18 @@ def gan_value(p_data, p_g, d):
 
 
 def virtual_training_criterion(p_data, p_g):
-    """C(G) = max_D V(D, G) = V(D*, G); equals -log 4 + 2 JSD(p_data || p_g)."""
-    return gan_value(p_data, p_g, optimal_discriminator(p_data, p_g))
+    """C(G) = max_D V(D, G) = V(D*, G); equals -log 4 + 2 JSD(p_data || p_g).
+
+    Computed as sum p_data log(p_data / s) + p_g log(p_g / s), s = p_data + p_g,
+    rather than through D*: where p_g is tiny beside p_data, 1 - D* rounds to 0 and
+    V(D*, G) would be -inf (found by tests/test_properties.py with p_g = 2e-309).
+    """
+    p_data, p_g = _distributions(p_data, p_g)
+    total = p_data + p_g
+    with np.errstate(divide="ignore", invalid="ignore"):
+        real = np.where(p_data > 0, p_data * (np.log(p_data) - np.log(total)), 0.0)
+        fake = np.where(p_g > 0, p_g * (np.log(p_g) - np.log(total)), 0.0)
+    return (real + fake).sum(-1)
 
 
 def histogram(samples, bins=32, bounds=None, smoothing=0.0):
