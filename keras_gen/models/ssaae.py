@@ -361,12 +361,8 @@ class SemiSupervisedAAE(AdversarialModel):
 
     def decode(self, z, labels):
         """Decoder outputs for styles `z` `[B, latent_dim]` and classes `labels`."""
-        z = as_float32(z)
-        if z.shape.rank != 2 or z.shape[-1] != self.latent_dim:
-            raise ValueError(
-                f"{type(self).__name__}.decode expected styles of shape (batch, "
-                f"{self.latent_dim}), got {tuple(z.shape)}."
-            )
+        # Numeric, finite, (batch, latent_dim): a NaN style was decoded before.
+        z = self.check_codes(z, "decode")
         labels = self._check_class_labels(labels, "decode", len(z))
         y = ops.one_hot(tf.constant(labels), self.num_classes)
         return self._output(self._decode_params(y, z))

@@ -1,0 +1,178 @@
+"""The bad-input catalogue: every entry point of every registered architecture meets
+each hostile input of the list below, and each gets a ValueError or TypeError whose
+message says what was expected and what came, with the model's weights and
+optimizer state unchanged afterwards. (A bad value in a *later* batch of a tf.data
+pipeline: `harness.check_every_batch_is_checked`.)"""
+
+import inspect
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from . import harness
+
+ARCHITECTURES = harness.architectures()
+VERBS = [
+    "fit",
+    "evaluate",
+    "encode",
+    "reconstruct",
+    "decode",
+    "log_likelihood",
+    "predict_classes",
+    "predict_clusters",
+    "anomaly_score",
+    "sample",
+]
+# What a message must contain to say what came: "got" (the library's wording),
+# or Keras' own "received" / "found".
+SAYS_WHAT_CAME = ("got", "received", "found", "expected")
+
+
+def image_cases(model):
+    """`{case: bad images}` for a model of `model.data_shape` inputs."""
+    x = harness.fake_batch(model, 8)
+    shape = model.data_shape
+    cases = {
+        "wrong rank": x.reshape(8, -1) if len(shape) > 1 else x[:, :, None],
+        "uint8 0-255": (x * 255).astype("uint8"),
+        "NaN pixel": np.where(np.arange(8)[:, None, None, None] == 3, np.nan, x)
+        if len(shape) == 3
+        else np.where(np.arange(8)[:, None] == 3, np.nan, x),
+        "Inf pixel": np.where(x > 0.5, np.inf, x),
+        "strings": np.array([["a"]] * 8),
+    }
+    if len(shape) == 3:
+        h, w, c = shape
+        cases["wrong size"] = np.zeros((8, h + 4, w + 4, c), "float32")
+        cases["wrong channels"] = np.zeros((8, h, w, c + 2), "float32")
+    return {
+        k: v
+        for k, v in cases.items()
+        if not (k == "uint8 0-255" and model.input_range is None)
+    }
+
+
+def label_cases(model):
+    n = model.num_classes or 10
+    return {
+        "label out of range": np.full(8, n + 3),
+        # -1 is "unlabelled" to the semi-supervised models; -2 is nothing.
+        "negative label": np.full(8, -2),
+        "float labels": np.full(8, 0.5, "float32"),
+        "string labels": np.array(["1"] * 8),
+    }
+
+
+def takes_label_argument(fn):
+    return "labels" in inspect.signature(fn).parameters
+
+
+def calls(model, verb):
+    """`{case: zero-argument call}` of the catalogue's cases for `verb`."""
+    labels = harness.fake_labels(model, 8)
+    x = harness.fake_batch(model, 8)
+    needs = model.takes_labels
+
+    def with_labels(fn):
+        return lambda bad: fn(bad, labels) if needs else fn(bad)
+
+    if hasattr(model, "name_clusters") and verb == "predict_classes":
+        model.name_clusters(x, labels % (model.num_classes or 10))
+    if verb == "fit":
+        run = with_labels(lambda b, y=None: model.fit(b, y, epochs=1, verbose=0))
+    elif verb == "evaluate":
+        run = with_labels(lambda b, y=None: model.evaluate(b, y, verbose=0))
+    elif verb == "sample":
+        if not hasattr(model, "sample"):
+            return {}
+        one = labels[:1] if needs else None
+
+        def draw(n):
+            return model.sample(n, labels=one) if needs else model.sample(n)
+
+        return {f"n={n!r}": (lambda n=n: draw(n)) for n in (0, -1, "3", 2.5, None)}
+    elif verb == "decode":
+        if not hasattr(model, "decode") or not hasattr(model, "latent_dim"):
+            return {}
+        wide = np.zeros((4, model.latent_dim + 3), "float32")
+        nan = np.full((4, model.latent_dim), np.nan, "float32")
+        extra = (labels[:4],) if takes_label_argument(model.decode) else ()
+        return {
+            "wrong latent size": lambda: model.decode(wide, *extra),
+            "NaN code": lambda: model.decode(nan, *extra),
+            "string code": lambda: model.decode(np.array([["a"]] * 4), *extra),
+        }
+    elif hasattr(model, verb):
+        fn = getattr(model, verb)
+        run = (lambda b, fn=fn: fn(b, labels)) if takes_label_argument(fn) else fn
+    else:
+        return {}
+    out = {case: (lambda b=bad: run(b)) for case, bad in image_cases(model).items()}
+    if verb == "fit":
+        out["empty dataset"] = lambda: run(x[:0])
+        if needs:
+            out["labels missing"] = lambda: model.fit(x, epochs=1, verbose=0)
+    fn = getattr(model, verb, None)
+    if (verb in ("fit", "evaluate") and needs) or (
+        verb not in ("fit", "evaluate") and fn is not None and takes_label_argument(fn)
+    ):
+        for case, bad in label_cases(model).items():
+            if verb == "fit":
+                out[case] = lambda y=bad: model.fit(x, y, epochs=1, verbose=0)
+            elif verb == "evaluate":
+                out[case] = lambda y=bad: model.evaluate(x, y, verbose=0)
+            else:
+                out[case] = lambda y=bad, fn=fn: fn(x, y)
+    if verb == "log_likelihood":
+        extra = (labels,) if takes_label_argument(model.log_likelihood) else ()
+        out["num_samples=0"] = lambda: model.log_likelihood(x, *extra, num_samples=0)
+    return out
+
+
+@pytest.fixture(scope="module")
+def models():
+    built = {}
+    for arch, name in ARCHITECTURES.items():
+        model = harness.small_model(name)
+        harness.compile_model(model)
+        model._build_optimizers()
+        built[arch] = model
+    return built
+
+
+@pytest.mark.parametrize("verb", VERBS)
+@pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
+def test_bad_input_is_refused_clearly_and_changes_nothing(models, arch, verb):
+    model = models[arch]
+    cases = calls(model, verb)
+    if not cases:
+        pytest.skip(f"{arch} has no {verb}")
+    weights, state = harness.weights_of(model), harness.optimizer_state(model)
+    for case, call in cases.items():
+        try:
+            call()
+        except (ValueError, TypeError) as err:
+            message = str(err).lower()
+            assert any(word in message for word in SAYS_WHAT_CAME), (case, str(err))
+        else:
+            raise AssertionError(f"{arch}.{verb} accepted {case}")
+        harness.assert_same_weights(weights, model.get_weights())
+        harness.assert_same_weights(state, harness.optimizer_state(model))
+
+
+def test_catalogue_covers_every_entry_point(models):
+    """How many cases each entry point meets (README "Guarantees" quotes it)."""
+    counts = {verb: sum(len(calls(m, verb)) for m in models.values()) for verb in VERBS}
+    assert all(counts.values()), counts
+    assert sum(counts.values()) > 300, counts
+
+
+def test_a_dataset_of_one_batch_of_one_trains(models):
+    # A batch of 1 is valid input, not an error: it trains (the minimum).
+    model = harness.small_model(ARCHITECTURES["autoencoder"])
+    harness.compile_model(model)
+    x = harness.fake_batch(model, 1)
+    ds = tf.data.Dataset.from_tensor_slices(x).batch(1)
+    harness.assert_finite_history(model.fit(ds, epochs=1, verbose=0))
