@@ -145,6 +145,7 @@ def load_preset_folder(
             '"config" object.'
         )
     serialized["config"] = serialized["config"] | overrides
+    _check_sizes(serialized["config"], path / CONFIG_FILE)
     if weights:
         if not isinstance(metadata.get("sha256"), str):
             raise ValueError(
@@ -183,6 +184,31 @@ def load_preset_folder(
             f"overrides {overrides}: {err}"
         ) from err
     return model
+
+
+# No width, latent size or count of a model here comes near this; a larger one in a
+# config is refused before anything is built (a latent size of 10**9 would ask for
+# terabytes of weights).
+MAX_SIZE = 2**20
+
+
+def _check_sizes(value, file, key="config"):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_sizes(v, file, k)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _check_sizes(v, file, key)
+    elif (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and "seed" not in str(key)
+        and abs(value) > MAX_SIZE
+    ):
+        raise ValueError(
+            f"{file}: {key}={value} is implausibly large (expected at most "
+            f"{MAX_SIZE:,}); the file was edited or is not a keras_gen one."
+        )
 
 
 def _read_json(path, what):

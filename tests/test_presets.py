@@ -183,10 +183,31 @@ def _lambda_config(config):
             ),
             "names class 'NoSuchModel' but",
         ),
-        # Keras' safe mode refuses the Lambda layer's code; the message names it.
+        # Keras' safe mode refuses the Lambda layer's code; the message says how to
+        # opt in.
         (
             lambda p: _edit_json(p / "config.json", _lambda_config),
+            "config.json does not build a model.*safe_mode=False",
+        ),
+        # Refused before anything is built (a 10**9-wide code would ask for TBs).
+        (
+            lambda p: _edit_json(
+                p / "config.json", lambda c: c["config"].update(latent_dim=10**9)
+            ),
+            "latent_dim=1000000000 is implausibly large",
+        ),
+        (
+            lambda p: _edit_json(
+                p / "config.json", lambda c: c["config"].update(latent_dim="8")
+            ),
             "config.json does not build a model",
+        ),
+        (lambda p: (p / "model.weights.h5").unlink(), "has no model.weights.h5"),
+        (
+            lambda p: (p / "model.weights.h5").write_bytes(
+                (p / "model.weights.h5").read_bytes()[:1000]
+            ),
+            "sha256",
         ),
     ],
 )
@@ -205,3 +226,20 @@ def test_a_weights_file_that_is_not_hdf5_is_refused_even_with_its_hash(tmp_path)
     _edit_json(folder / "metadata.json", lambda m: m.update(sha256=digest))
     with pytest.raises(ValueError, match="not a readable weights file"):
         presets.load_preset_folder(folder)
+
+
+def test_another_architectures_weights_are_refused_naming_the_preset(tmp_path):
+    # Weights of a different network, with their own (valid) hash recorded.
+    folder = _folder(tmp_path)
+    other = Autoencoder(hidden_units=(16, 16), latent_dim=4, seed=0)
+    presets.save_preset(other, tmp_path / "other", {"dataset": "mnist"})
+    (folder / "model.weights.h5").write_bytes(
+        (tmp_path / "other" / "model.weights.h5").read_bytes()
+    )
+    _edit_json(
+        folder / "metadata.json",
+        lambda m: m.update(sha256=presets.sha256(folder / "model.weights.h5")),
+    )
+    with pytest.raises(ValueError, match="do not fit the model") as refused:
+        presets.load_preset_folder(folder, name="tiny_ae")
+    assert "tiny_ae" in str(refused.value)

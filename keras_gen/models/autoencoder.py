@@ -10,6 +10,7 @@ from keras import ops
 from .. import losses
 from . import networks, shapes
 from .base import GenerativeModel, as_float32
+from .shapes import positive_int
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 NETWORKS = ("mlp", "conv")
@@ -107,7 +108,7 @@ class Autoencoder(GenerativeModel):
             seed=seed,
             **kwargs,
         )
-        self.latent_dim = int(latent_dim)
+        self.latent_dim = positive_int(latent_dim, "latent_dim")
         self.hidden_units = tuple(hidden_units)
         self.filters = tuple(filters)
         self.network = network

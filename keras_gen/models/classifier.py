@@ -8,7 +8,7 @@ from scipy import special
 from ..layers import random_shift_rotate
 from .base import Model
 from .networks import synced_batch_norm
-from .shapes import check_pooled_shape
+from .shapes import check_pooled_shape, positive_int
 
 
 def classifier_network(
@@ -120,7 +120,7 @@ class Classifier(Model):
         if isinstance(num_classes, bool) or int(num_classes) < 2:
             raise ValueError(f"num_classes must be an integer >= 2, got {num_classes}.")
         super().__init__(input_shape, input_range=(0.0, 1.0), seed=seed, **kwargs)
-        self.num_classes = int(num_classes)
+        self.num_classes = positive_int(num_classes, "num_classes")
         self.filters = tuple(int(f) for f in filters)
         self.dense_units = int(dense_units)
         self.dropout = float(dropout)

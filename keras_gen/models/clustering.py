@@ -10,6 +10,7 @@ from scipy.cluster import vq
 
 from ..layers import random_shift_rotate
 from .autoencoder import Autoencoder
+from .shapes import positive_int
 
 
 def kmeans(points, k, n_init=10, iterations=100, seed=0, init=None):
@@ -125,7 +126,7 @@ class DeepClustering(Autoencoder):
                 "augment_shift and augment_rotation need images (H, W, C), got "
                 f"input_shape {self.data_shape}."
             )
-        self.num_clusters = int(num_clusters)
+        self.num_clusters = positive_int(num_clusters, "num_clusters")
         self.clustering_weight = float(clustering_weight)
         self.augment_shift = float(augment_shift)
         self.augment_rotation = float(augment_rotation)

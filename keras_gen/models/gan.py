@@ -17,6 +17,7 @@ from .. import losses
 from . import networks
 from .adversarial import AdversarialModel
 from .base import as_float32
+from .shapes import positive_int
 
 GENERATOR_LOSSES = {
     "non_saturating": losses.modified_generator_loss,
@@ -176,7 +177,7 @@ class GAN(AdversarialModel):
             raise ValueError(
                 f"label_smoothing must be in [0, 1), got {label_smoothing!r}."
             )
-        self.latent_dim = int(latent_dim)
+        self.latent_dim = positive_int(latent_dim, "latent_dim")
         self.d_steps = int(d_steps)
         self.generator_loss = generator_loss
         self.label_smoothing = float(label_smoothing)

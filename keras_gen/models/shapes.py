@@ -38,8 +38,14 @@ def _is_int(d):
 
 
 def positive_int(value, name):
-    """`value` as an int >= 1, or a `ValueError` naming `name`."""
-    if isinstance(value, bool) or int(value) != value or value < 1:
+    """`value` as an int >= 1, else a `TypeError` (not a number: a string from an
+    edited config, say) or `ValueError` naming `name`."""
+    if isinstance(value, bool | str | bytes) or not hasattr(value, "__int__"):
+        raise TypeError(
+            f"{name} must be a positive integer, got {value!r} "
+            f"({type(value).__name__})."
+        )
+    if int(value) != value or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
 

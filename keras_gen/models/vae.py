@@ -15,6 +15,7 @@ from keras import ops
 from . import networks
 from .base import GenerativeModel, as_float32
 from .latent import LatentVariableVerbs
+from .shapes import positive_int
 
 tfd = tfp.distributions
 
@@ -132,7 +133,7 @@ class VAE(LatentVariableVerbs, GenerativeModel):
             )
         unit = (0.0, 1.0) if likelihood != "gaussian" else None
         super().__init__(input_shape, input_range=unit, seed=seed, **kwargs)
-        self.latent_dim = int(latent_dim)
+        self.latent_dim = positive_int(latent_dim, "latent_dim")
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.activation = activation
         self.network = network
