@@ -35,13 +35,6 @@ def parse():
     return p.parse_args()
 
 
-def first_preset_per_architecture(zoo):
-    first = {}
-    for name in zoo.list_models():
-        first.setdefault(zoo.get_preset(name).model_class, name)
-    return list(first.values())
-
-
 def dataset(model, batch, steps, seed=0):
     import numpy as np
 
@@ -109,7 +102,7 @@ def main():
         )
     from keras_gen import distribute, zoo
 
-    names = args.presets or first_preset_per_architecture(zoo)
+    names = args.presets or list(zoo.first_presets().values())
     mirrored = distribute.get_strategy("mirrored")
     low = "mixed_float16" if gpus else "mixed_bfloat16"
     runs = [(tf.distribute.get_strategy(), "float32"), (mirrored, low)]

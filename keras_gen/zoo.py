@@ -151,6 +151,15 @@ def list_architectures():
     return sorted({p.model_class for p in _PRESETS.values()}, key=lambda c: c.__name__)
 
 
+def first_presets():
+    """`{architecture name: preset name}`: each architecture's first preset by name
+    (what the test harness and `benchmarks/gpu_smoke.py` run once per family)."""
+    first = {}
+    for name in list_models():
+        first.setdefault(_PRESETS[name].model_class, name)
+    return {architecture_name(cls): name for cls, name in first.items()}
+
+
 _CLI_NAMES = {"WGANGP": "wgan_gp"}
 
 

@@ -33,10 +33,7 @@ def small_model(name, **extra):
 def architectures():
     """`{architecture name: preset}`, one preset per registered architecture (the
     first by name), so a newly registered architecture is covered."""
-    first = {}
-    for name in zoo.list_models():
-        first.setdefault(zoo.get_preset(name).model_class, name)
-    return {zoo.architecture_name(cls): name for cls, name in first.items()}
+    return zoo.first_presets()
 
 
 def shape_arguments(name, input_shape, num_classes):

@@ -481,3 +481,36 @@ def test_gpu_smoke_runs_on_the_cpu_under_both_strategies(tmp_path):
         ("wgan_gp_mnist", 2, "mixed_bfloat16"),
     ]
     assert all(r["finite_logs"] and r["images_per_s"] > 0 for r in rows)
+
+
+def test_200_epochs_grow_resident_memory_by_at_most_10_percent(tmp_path):
+    # The long-run stability rule (issue 24), on a GAN's small network: two
+    # optimizers, noise every step (about 25 s here).
+    out = tmp_path / "rss.md"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "rss_stability.py"),
+            "--preset",
+            "gan_mnist",
+            "--epochs",
+            "200",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    text = out.read_text()
+    rows = _tables(text)[0][1:]
+    assert [r.split("|")[1].strip() for r in rows] == [
+        "1",
+        "2",
+        "10",
+        "50",
+        "100",
+        "200",
+    ]
+    assert all(float(r.split("|")[2]) > 100 for r in rows)  # MiB of a TF process
+    assert "<= +10 %: met" in text and done.returncode == 0, text

@@ -156,7 +156,10 @@ def test_mixture_prior_uses_monte_carlo_kl_and_trains():
         1,
     )
     log_p = np.log(np.sum(np.exp(per_component + log_w), 1))
-    np.testing.assert_allclose(model.kl_divergence(q, z), log_q - log_p, rtol=1e-4)
+    # float32 log densities of size ~10: absolute 1e-4 (a KL near 0 cancels).
+    np.testing.assert_allclose(
+        model.kl_divergence(q, z), log_q - log_p, rtol=1e-4, atol=1e-4
+    )
     assert model.sample(3).shape == (3, 28, 28, 1)
     clone = VAE.from_config(model.get_config())
     assert clone.prior_means.shape == (3, 4)
