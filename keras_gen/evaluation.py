@@ -28,6 +28,7 @@ from scipy import stats
 
 from . import data, features, metrics, zoo
 from .metric_docs import METRIC_DOCS, TERM_DOCS
+from .models.shapes import positive_int
 
 TEST_COMMAND = "keras-gen evaluate {name}"
 
@@ -352,8 +353,8 @@ def evaluate_preset(
     ds = preset_dataset(
         preset, split, batch_size, data_dir, shuffle=False, supervised=supervised
     )
-    if limit:
-        ds = ds.unbatch().take(limit).batch(batch_size)
+    if limit is not None:  # 0 is refused, not taken for "all"
+        ds = ds.unbatch().take(positive_int(limit, "limit")).batch(batch_size)
     options = {}
     if "validation_split" in preset.recipe:
         # Hyperparameters of a metric (e.g. the Parzen sigma) are chosen on it.

@@ -242,6 +242,11 @@ def create_model(name, pretrained=None, **overrides):
         >>> model = keras_gen.zoo.create_model("ae_mnist", pretrained=True)
         >>> mine = keras_gen.zoo.create_model("runs/dcgan")
     """
+    if not isinstance(name, str | os.PathLike):
+        raise TypeError(
+            f"create_model takes a preset name or a preset folder's path, got "
+            f"{type(name).__name__} {name!r}."
+        )
     if is_preset_folder(name):
         weights = pretrained is None or bool(pretrained)
         return presets.load_preset_folder(name, overrides, weights=weights)

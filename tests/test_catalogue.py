@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_gen import cli, data, zoo
+
 from . import harness
 
 ARCHITECTURES = harness.architectures()
@@ -176,3 +178,87 @@ def test_a_dataset_of_one_batch_of_one_trains(models):
     x = harness.fake_batch(model, 1)
     ds = tf.data.Dataset.from_tensor_slices(x).batch(1)
     harness.assert_finite_history(model.fit(ds, epochs=1, verbose=0))
+
+
+def _images(n=8):
+    return np.random.default_rng(0).uniform(0, 1, (n, 28, 28, 1)).astype("float32")
+
+
+OTHER_ENTRY_POINTS = {
+    "create_model: misspelt name": (
+        lambda: zoo.create_model("ae_mnst"),
+        "did you mean ae_mnist",
+    ),
+    "create_model: not a string": (lambda: zoo.create_model(42), "got int 42"),
+    "create_model: negative size": (
+        lambda: zoo.create_model("ae_mnist", latent_dim=-1),
+        "got -1",
+    ),
+    "create_model: string size": (
+        lambda: zoo.create_model("ae_mnist", latent_dim="8"),
+        "got '8'",
+    ),
+    "create_model: unknown argument": (
+        lambda: zoo.create_model("ae_mnist", no_such_argument=1),
+        "no_such_argument",
+    ),
+    "from_arrays: strings": (
+        lambda: data.from_arrays(np.array([["a"]] * 8)),
+        "got dtype <U1",
+    ),
+    "from_arrays: labels do not match": (
+        lambda: data.from_arrays(_images(), np.arange(5)),
+        "y has 5 labels but x has 8",
+    ),
+    "from_arrays: batch_size 0": (
+        lambda: data.from_arrays(_images(), batch_size=0),
+        "got 0",
+    ),
+    "from_arrays: empty": (lambda: data.from_arrays(_images(0)), "at least one"),
+    "from_arrays: rank 1": (
+        lambda: data.from_arrays(_images()[0].ravel()),
+        "got shape (784,)",
+    ),
+    "from_arrays: float labels": (
+        lambda: data.from_arrays(_images(), np.full(8, 0.5)),
+        "got dtype float64",
+    ),
+    "from_arrays: NaN": (
+        lambda: data.from_arrays(np.full((8, 28, 28, 1), np.nan, "float32")),
+        "expected floats in [0, 1]",
+    ),
+    "load: unknown dataset": (lambda: data.load("no_such_dataset"), "Unknown dataset"),
+    "load: missing folder": (
+        lambda: data.load("/no/such/folder/of/images"),
+        "No such folder",
+    ),
+    "load: batch_size -1": (lambda: data.load("mnist", batch_size=-1), "got -1"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OTHER_ENTRY_POINTS))
+def test_create_model_and_the_data_loaders_refuse_clearly(case):
+    call, says = OTHER_ENTRY_POINTS[case]
+    with pytest.raises((ValueError, TypeError)) as refused:
+        call()
+    assert says in str(refused.value), str(refused.value)
+
+
+CLI_CASES = [
+    (["train", "nope"], "unknown architecture or preset 'nope'"),
+    (["sample", "ae_mnist", "-n", "-1"], "n must be a positive integer, got -1"),
+    (["sample", "ae_mnist", "-n", "x"], "invalid int value: 'x'"),
+    (["evaluate", "ae_mnist", "--limit", "0"], "limit must be a positive integer"),
+    (["interpolate", "ae_mnist", "--steps", "0"], "got 0"),
+    (["info", "no_such_preset"], "unknown preset"),
+]
+
+
+@pytest.mark.parametrize("argv, says", CLI_CASES, ids=lambda v: " ".join(v)[:40])
+def test_the_cli_refuses_clearly_with_exit_status_2(argv, says, capsys):
+    try:
+        status = cli.main(argv)
+    except SystemExit as exit_:
+        status = exit_.code
+    assert status == 2
+    assert says in capsys.readouterr().err

@@ -67,6 +67,7 @@ def test_list_models_filters_by_pattern_and_weights(tmp_zoo):
         "cvae_mnist",
         "dae_mnist",
         "scae_mnist",
+        "stochastic_cae_mnist",
         "supervised_aae_mnist",
         "vae_mnist",
     ]

@@ -39,6 +39,11 @@ Folder.__doc__ = """A decoded folder: uint8 images `x` [N, H, W, C], int64 label
 example order, and the folder's `path`."""
 
 
+class MissingFolderError(FileNotFoundError, ValueError):
+    """A folder of images that does not exist: a `FileNotFoundError`, and a
+    `ValueError` like every other refused input."""
+
+
 def _visible(path):
     return not path.name.startswith(".")
 
@@ -80,7 +85,7 @@ def scan_folder(path):
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise FileNotFoundError(f"No such folder of images: {path}")
+        raise MissingFolderError(f"No such folder of images: {path}")
     if not path.is_dir():
         raise NotADirectoryError(f"{path} is a file; expected a folder of images.")
     subfolders = sorted(p for p in path.iterdir() if p.is_dir() and _visible(p))
