@@ -302,8 +302,13 @@ def check_replicas_draw_their_own_noise(name, ctx):
 
 
 def _bad_batches(model, bad, position):
-    """Four batches of 8 with `bad` written into the batch at `position`."""
+    """Four batches of 8 with `bad` written into the batch at `position`: a pixel
+    value, or ("label", value) for a label."""
     x = fake_batch(model, 32)
+    if isinstance(bad, tuple):
+        labels = fake_labels(model, 32)
+        labels[8 * position + 3] = bad[1]
+        return tf.data.Dataset.from_tensor_slices((x, labels)).batch(8)
     x[8 * position + 3] = bad
     data = fit_data(model, x)
     return tf.data.Dataset.from_tensor_slices(data).batch(8)
@@ -319,12 +324,17 @@ class _Snapshots(keras.callbacks.Callback):
 
 
 def check_every_batch_is_checked(name, ctx):
-    """A NaN or out-of-range pixel in a later batch of a tf.data pipeline is a
-    ValueError, and the bad batch updates no weight and no optimizer state."""
-    for bad, message in ((np.nan, "NaN"), (3.0, "expected values in")):
+    """A NaN or out-of-range pixel, or a label out of range, in a later batch of a
+    tf.data pipeline is a ValueError, and the bad batch updates no weight and no
+    optimizer state."""
+    cases = [(np.nan, "NaN"), (3.0, "expected values in")]
+    cases.append((("label", 13), "expected integer labels in"))
+    for bad, message in cases:
         model = small_model(name)
         compile_model(model)
-        if model.input_range is None and not np.isnan(bad):
+        if isinstance(bad, tuple) and not model.takes_labels:
+            continue
+        if not isinstance(bad, tuple) and model.input_range is None and bad == 3.0:
             continue
         # The second training step (a GAN with k D steps eats k batches a step).
         position = getattr(model, "minibatches_per_step", 1)
