@@ -259,6 +259,13 @@ def _shift_rotate_layers(max_shift, max_rotation, height, width, dtype):
 # (commit 5c7e2a2) did once. Measured, 256 28x28 images, shift 2 px + rotation 10 deg,
 # CPU: 9.8 ms a batch inside a tf.function against 7.6 ms (eager: 44 against 17 ms);
 # shift std, bound and 0..1 range matched on 4,096 images.
+# Why a model that augments with `random_shift_rotate` keeps XLA off.
+SHIFT_ROTATE_NO_XLA = (
+    "its augmentation (random shifts and rotations) uses ImageProjectiveTransformV3, "
+    "which XLA cannot compile"
+)
+
+
 def random_shift_rotate(x, max_shift=0, max_rotation=0.0, seed=None):
     """Moves each image by a random translation, then rotation (zeros fill in).
 

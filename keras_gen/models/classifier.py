@@ -5,7 +5,7 @@ import numpy as np
 from keras import ops
 from scipy import special
 
-from ..layers import random_shift_rotate
+from ..layers import SHIFT_ROTATE_NO_XLA, random_shift_rotate
 from .base import Model
 from .networks import synced_batch_norm
 from .shapes import check_pooled_shape, positive_int
@@ -226,12 +226,7 @@ class Classifier(Model):
 
     @property
     def jit_unsupported_reason(self):
-        if not (self.max_shift or self.max_rotation):
-            return None
-        return (
-            "its augmentation (random shifts and rotations) uses "
-            "ImageProjectiveTransformV3, which XLA cannot compile"
-        )
+        return SHIFT_ROTATE_NO_XLA if (self.max_shift or self.max_rotation) else None
 
     def get_config(self):
         # A network given to the constructor is serialized, else its arguments are.

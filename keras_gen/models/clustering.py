@@ -8,7 +8,7 @@ import tensorflow as tf
 from keras import ops
 from scipy.cluster import vq
 
-from ..layers import random_shift_rotate
+from ..layers import SHIFT_ROTATE_NO_XLA, random_shift_rotate
 from .autoencoder import Autoencoder
 from .shapes import positive_int
 
@@ -256,11 +256,10 @@ class DeepClustering(Autoencoder):
 
     @property
     def jit_unsupported_reason(self):
-        if not (self.augment_shift or self.augment_rotation):
-            return None
         return (
-            "its augmentation (random shifts and rotations) uses "
-            "ImageProjectiveTransformV3, which XLA cannot compile"
+            SHIFT_ROTATE_NO_XLA
+            if (self.augment_shift or self.augment_rotation)
+            else None
         )
 
     def get_config(self):

@@ -78,40 +78,35 @@ zoo.register_preset(
     test_overrides=_SMALL,
 )
 
+# One layer of 1000 sigmoid units: the analytic and the stochastic CAE share it.
+CAE_CONFIG = dict(
+    input_shape=(28, 28, 1),
+    latent_dim=1000,
+    hidden_units=(),
+    code_activation="sigmoid",
+    contraction=100.0,
+    seed=0,
+)
+CAE_RECIPE = dict(epochs=30, batch_size=128, learning_rate=1e-3)
+
 zoo.register_preset(
     "cae_mnist",
     ContractiveAutoencoder,
-    config=dict(
-        input_shape=(28, 28, 1),
-        latent_dim=1000,
-        hidden_units=(),
-        code_activation="sigmoid",
-        contraction=100.0,
-        seed=0,
-    ),
+    config=CAE_CONFIG,
     description="Contractive autoencoder, one layer of 1000 sigmoid units "
     "(closed-form Jacobian penalty).",
-    recipe=dict(epochs=30, batch_size=128, learning_rate=1e-3),
+    recipe=CAE_RECIPE,
     test_overrides=dict(latent_dim=16),
 )
 
 zoo.register_preset(
     "stochastic_cae_mnist",
     StochasticContractiveAutoencoder,
-    config=dict(
-        input_shape=(28, 28, 1),
-        latent_dim=1000,
-        hidden_units=(),
-        code_activation="sigmoid",
-        contraction=100.0,
-        sigma=0.1,
-        num_samples=1,
-        seed=0,
-    ),
+    config=CAE_CONFIG | dict(sigma=0.1, num_samples=1),
     description="Contractive autoencoder with the stochastic penalty: "
     "||h(x) - h(x + eps)||^2 / sigma^2, eps ~ N(0, 0.1^2), in place of the "
     "closed-form Jacobian (cae_mnist's network; no pretrained weights).",
-    recipe=dict(epochs=30, batch_size=128, learning_rate=1e-3),
+    recipe=CAE_RECIPE,
     test_overrides=dict(latent_dim=16),
 )
 
