@@ -220,14 +220,43 @@ def hand_tf(family, x):
 
     else:
         raise ValueError(f"no hand-written TF loop for {name!r}")
-    step = tf.function(step, jit_compile=True)
+    compiled = tf.function(step, jit_compile=True)
     ds = _dataset(x, family.batch_size)
 
     def epoch():
         for batch in ds:
-            step(batch)
+            compiled(batch)
 
+    epoch.step = step  # the plain Python step, for counting its FLOPs
     return epoch
+
+
+def flops_per_image(family, x):
+    """Floating-point operations of one training step per image: TensorFlow's
+    profiler over the hand-written step's graph (forward, gradients and the
+    optimizers' updates; ops without a registered FLOP count, such as
+    activations, count zero, so this is the matmul/conv work)."""
+    epoch = hand_tf(family, x[: family.batch_size])
+    spec = tf.TensorSpec((family.batch_size, *x.shape[1:]), tf.float32)
+    graph = tf.function(epoch.step).get_concrete_function(spec).graph
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    stats = tf.compat.v1.profiler.profile(graph, options=options)
+    return stats.total_float_ops / family.batch_size
+
+
+def sgemm_gflops(n=2048, repeats=5):
+    """The machine's float32 matmul rate through numpy (BLAS), GFLOP/s."""
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    a @ a  # warm up
+    best = min(_timed(lambda: a @ a) for _ in range(repeats))
+    return 2 * n**3 / best / 1e9
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 # -- (3) PyTorch eager -----------------------------------------------------------
@@ -483,7 +512,9 @@ def measure(name, runs=5, steps_per_execution=50, jit_compile=True, smoke=False)
             epoch()
             seconds[k].append(time.perf_counter() - start)
     n = family.images // family.batch_size * family.batch_size
-    return {k: n / statistics.median(v) for k, v in seconds.items()}
+    rates = {k: n / statistics.median(v) for k, v in seconds.items()}
+    rates["flops"] = flops_per_image(family, x)
+    return rates
 
 
 def main(argv=None):
@@ -505,12 +536,15 @@ def main(argv=None):
         f"({'n/a' if torch is None else torch.get_num_threads()} threads), "
         f"TF {tf.__version__}"
     )
+    peak = sgemm_gflops(512 if args.smoke else 2048)
+    print(f"numpy float32 matmul: {peak:.0f} GFLOP/s")
     print()
     print(
         "| family | preset | batch | keras_gen img/s | hand-written TF (XLA) img/s "
-        "| PyTorch eager img/s | vs TF | vs PyTorch |"
+        "| PyTorch eager img/s | vs TF | vs PyTorch | MFLOP/img | keras_gen GFLOP/s "
+        "(of matmul peak) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name in names:
         r = measure(name, runs, args.steps_per_execution, not args.no_jit, args.smoke)
         t = r.get("torch")
@@ -520,7 +554,9 @@ def main(argv=None):
             f"| {r['keras_gen']:,.0f} | {r['hand_tf']:,.0f} "
             f"| {'n/a' if t is None else f'{t:,.0f}'} "
             f"| {r['keras_gen'] / r['hand_tf']:.2f}x "
-            f"| {vs_torch} |",
+            f"| {vs_torch} | {r['flops'] / 1e6:.1f} "
+            f"| {r['keras_gen'] * r['flops'] / 1e9:.1f} "
+            f"({r['keras_gen'] * r['flops'] / 1e9 / peak:.0%}) |",
             flush=True,
         )
     return 0
