@@ -517,6 +517,44 @@ def measure(name, runs=5, steps_per_execution=50, jit_compile=True, smoke=False)
     return rates
 
 
+OPTIONS = ((1, False), (1, True), (50, False), (50, True))
+
+
+def measure_options(name, runs=5, smoke=False):
+    """{(steps_per_execution, jit_compile): median images/s} of our fit."""
+    family = FAMILIES[name]
+    if smoke:
+        family = Family(family.preset, family.batch_size, family.batch_size * 4)
+    x = _images(family.images)
+    impls = {o: ours(family, x, *o) for o in OPTIONS}
+    for epoch in impls.values():
+        epoch()
+    seconds = {o: [] for o in impls}
+    for _ in range(runs):
+        for o, epoch in impls.items():
+            seconds[o].append(_timed(epoch))
+    n = family.images // family.batch_size * family.batch_size
+    return {o: n / statistics.median(v) for o, v in seconds.items()}
+
+
+def print_options(names, runs, smoke):
+    print(f"keras_gen fit, images/s, median of {runs} interleaved epochs")
+    print()
+    heads = " | ".join(
+        f"spe {spe}, jit {'on' if jit else 'off'}" for spe, jit in OPTIONS
+    )
+    print(f"| family | {heads} | fastest |")
+    print("|---|" + "---|" * (len(OPTIONS) + 1))
+    for name in names:
+        r = measure_options(name, runs, smoke)
+        best = max(r, key=r.get)
+        cells = " | ".join(f"{r[o]:,.0f}" for o in OPTIONS)
+        print(
+            f"| {name} | {cells} | spe {best[0]}, jit {'on' if best[1] else 'off'} |",
+            flush=True,
+        )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("families", nargs="*", choices=[[], *FAMILIES], default=[])
@@ -524,9 +562,17 @@ def main(argv=None):
     parser.add_argument("--steps-per-execution", type=int, default=50)
     parser.add_argument("--no-jit", action="store_true", help="keras_gen without XLA")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
+    parser.add_argument(
+        "--options",
+        action="store_true",
+        help="our fit only, steps_per_execution 1/50 x jit_compile off/on",
+    )
     args = parser.parse_args(argv)
     names = args.families or list(FAMILIES)
     runs = 1 if args.smoke else args.runs
+    if args.options:
+        print_options(names, runs, args.smoke)
+        return 0
     if torch is not None:
         torch.manual_seed(0)
     print(
