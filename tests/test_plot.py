@@ -90,6 +90,29 @@ def test_image_grid_save_figure_and_save_scatter_keep_their_behaviour(tmp_path, 
     assert coloured(decoded(path, (550, 500), 0.01)) > 50
 
 
+def test_writing_pictures_leaves_the_users_pyplot_alone(tmp_path, ae, data):
+    # A notebook's inline backend (here: svg, anything but Agg) and its open figures
+    # stay as they were: the pictures are drawn on figures pyplot does not manage.
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        mine = plt.figure()
+        x, y = data
+        plot.save_figure(tmp_path / "f.png", {"a": x[:8]})
+        plot.save_scatter(tmp_path / "s.png", {"one": (x[:20, 0, :2, 0], y[:20])})
+        plot.save_reconstructions(ae, tmp_path / "r.png", x[:4])
+        plot.save_history({"loss": [3.0, 2.0, 1.0]}, tmp_path / "h.png")
+        assert matplotlib.get_backend() == "svg"
+        assert plt.get_fignums() == [mine.number]
+        decoded(tmp_path / "r.png", Image.open(tmp_path / "r.png").size, 0.01)
+    finally:
+        plt.close("all")
+        matplotlib.use(before)
+
+
 # -- samples -------------------------------------------------------------------
 
 

@@ -1,8 +1,11 @@
-"""Image grids and figures, written as PNG with matplotlib's Agg backend.
+"""Image grids and figures, written as PNG by matplotlib.
 
 The helpers at the end (`pyplot`, `show_grid`, `write`) are what every picture of
 `keras_gen.plot` draws with: a figure is exactly `figsize * dpi` pixels, since it
-is saved without a tight bounding box.
+is saved without a tight bounding box. The figures are `matplotlib.figure.Figure`
+objects made without `matplotlib.pyplot`, so writing one neither needs a display nor
+changes the backend or the figures of the user's own pyplot session (a notebook's
+inline plots keep working after a `keras_gen.plot.save_*` call).
 """
 
 from pathlib import Path
@@ -50,11 +53,7 @@ def save_figure(path, panels, ncols=8, dpi=100):
     Returns:
         The path written, as a `Path`.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4.4))
@@ -83,11 +82,7 @@ def save_scatter(path, panels, dpi=100, share_axes=False):
     Returns:
         The path written.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(
@@ -118,14 +113,34 @@ def save_scatter(path, panels, dpi=100, share_axes=False):
     return path
 
 
+class _Figures:
+    # The few pyplot functions the pictures use, on figures pyplot does not manage:
+    # pyplot would need (or switch to) a non-interactive backend to draw off-screen.
+    FIGURE_ARGS = ("figsize", "dpi", "layout", "constrained_layout")
+
+    @classmethod
+    def subplots(cls, *args, **kwargs):
+        from matplotlib.figure import Figure
+
+        figure_args = {k: kwargs.pop(k) for k in cls.FIGURE_ARGS if k in kwargs}
+        fig = Figure(**figure_args)
+        return fig, fig.subplots(*args, **kwargs)
+
+    @staticmethod
+    def get_cmap(name):
+        import matplotlib
+
+        return matplotlib.colormaps[name]
+
+    @staticmethod
+    def close(fig):
+        pass  # a figure pyplot does not manage is freed with its last reference
+
+
 def pyplot():
-    """`matplotlib.pyplot` on the non-interactive Agg backend (no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    """The `subplots`, `get_cmap` and `close` of `matplotlib.pyplot`, for figures
+    outside pyplot's state (no backend switch, no display needed)."""
+    return _Figures
 
 
 def show_grid(ax, images, ncols, title=None):
