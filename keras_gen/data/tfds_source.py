@@ -197,9 +197,9 @@ def image_label_keys(info, name):
             f"TFDS dataset {name!r} has no image feature; its features: "
             f"{', '.join(features)}."
         )
-    if tf.as_dtype(features[images[0]].dtype) != tf.uint8:
+    if features[images[0]].tf_dtype != tf.uint8:
         raise ValueError(
-            f"TFDS dataset {name!r} has {features[images[0]].dtype} images; "
+            f"TFDS dataset {name!r} has {features[images[0]].tf_dtype.name} images; "
             "keras_gen.data reads uint8 images (0-255)."
         )
     labels = [k for k in keys[1:2] + ["label"] if _is(features, k, "ClassLabel")]
