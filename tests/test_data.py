@@ -377,3 +377,17 @@ def test_random_shift_rotate_rejects_bad_arguments(kwargs, message):
         data.random_shift_rotate(np.zeros((1, 4, 4, 1), "float32"), **kwargs)
     with pytest.raises(ValueError, match=r"expected images \[B, H, W, C\]"):
         data.random_shift_rotate(np.zeros((1, 16), "float32"), max_shift=1)
+
+
+def test_a_worker_of_two_reads_every_other_batch_of_one_file_split(mnist):
+    # What MultiWorkerMirroredStrategy applies to each worker's dataset. MNIST's
+    # train split is one TFDS file, so the default (shard by file) failed here.
+    from tensorflow.python.data.experimental.ops.distribute import _AutoShardDataset
+
+    ds = data.load("mnist", "train[:640]", 64, shuffle=False, data_dir=mnist)
+    everything = np.concatenate([np.asarray(x) for x, _ in ds])
+    for index in (0, 1):
+        worker = _AutoShardDataset(ds, num_workers=2, index=index, num_replicas=2)
+        mine = np.concatenate([np.asarray(x) for x, _ in worker])
+        expected = everything.reshape(10, 64, 28, 28, 1)[index::2].reshape(mine.shape)
+        np.testing.assert_array_equal(mine, expected)

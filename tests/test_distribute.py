@@ -250,3 +250,29 @@ def test_batch_mean_and_gather_batch_see_every_replica(two_replicas):
         np.testing.assert_allclose(mean, [5 / 3, 5 / 3], rtol=1e-6)
     for rows in strategy.experimental_local_results(gathered):
         np.testing.assert_array_equal(rows[:, 0], [1.0, 2.0, 2.0])
+
+
+def test_keras_multi_step_loop_still_fails_under_several_replicas(two_replicas):
+    # The reason Model.compile runs one step per execution there: a plain Keras
+    # model fails too. When this starts passing, drop the fallback.
+    x = np.zeros((32, 4), "float32")
+    with two_replicas.scope():
+        plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+        plain.compile("sgd", "mse", steps_per_execution=2)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="placeholder"):
+        plain.fit(x, x[:, :1], batch_size=8, verbose=0)
+
+
+def test_steps_per_execution_falls_back_to_one_under_several_replicas(two_replicas):
+    from keras_gen import zoo
+
+    x = np.random.default_rng(0).uniform(0, 1, (64, 28, 28, 1)).astype("float32")
+    with two_replicas.scope():
+        model = zoo.create_model(
+            "ae_mnist", **zoo.get_preset("ae_mnist").test_overrides
+        )
+        with pytest.warns(UserWarning, match="one step per execution under 2 replicas"):
+            model.compile(keras.optimizers.Adam(1e-3), steps_per_execution=50)
+    history = model.fit(tf.data.Dataset.from_tensor_slices(x).batch(16), verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert int(model.optimizer.iterations.numpy()) == 4

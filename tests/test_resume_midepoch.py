@@ -172,3 +172,30 @@ if __name__ == "__main__":
         _killed(sys.argv[2], sys.argv[3])
     else:
         print(json.dumps(_compare(sys.argv[2].split(","), sys.argv[3].split(","))))
+
+
+def test_the_state_and_its_position_file_are_replaced_whole(tmp_path, monkeypatch):
+    # A reader polling training_metadata.json (a notebook, a scheduler) must never
+    # find it empty or half-written: both files are written aside, then renamed.
+    import keras
+    import numpy as np
+
+    from keras_gen import Autoencoder
+    from keras_gen.models import resume
+
+    renamed = []
+    real_replace = os.replace
+    monkeypatch.setattr(
+        resume.os,
+        "replace",
+        lambda src, dst: (renamed.append(Path(dst).name), real_replace(src, dst)),
+    )
+    model = Autoencoder(input_shape=(4, 4, 1), latent_dim=2, hidden_units=(4,))
+    model.compile(keras.optimizers.Adam())
+    x = np.random.default_rng(0).uniform(0, 1, (16, 4, 4, 1)).astype("float32")
+    ckpt = resume.TrainingCheckpoint(tmp_path / "state", every_steps=1)
+    model.fit(x, batch_size=8, epochs=1, verbose=0, callbacks=[ckpt])
+    assert resume.STATE_FILE in renamed and resume.INFO_FILE in renamed
+    info = json.loads((tmp_path / "state" / resume.INFO_FILE).read_text())
+    assert info == {"epoch": 1, "batch": 0, "steps_per_epoch": 2}  # epoch 0 done
+    assert not list((tmp_path / "state").glob("*.tmp"))

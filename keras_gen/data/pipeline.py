@@ -271,6 +271,14 @@ def finish(ds, options, *, num_classes, supervised, what):
         ds = ds.map(lambda x, y: x)
     if options.repeat:
         ds = ds.repeat()
-    return ds.batch(options.batch_size, drop_remainder=options.drop_remainder).prefetch(
-        tf.data.AUTOTUNE
-    )
+    ds = ds.batch(options.batch_size, drop_remainder=options.drop_remainder)
+    return ds.prefetch(tf.data.AUTOTUNE).with_options(_SHARD_BY_DATA)
+
+
+# Under a multi-worker strategy each worker keeps every N-th batch. tf.data's default
+# (AUTO) shards by file first, and a TFDS split in one file (MNIST's) or arrays in
+# memory then fail with "Could not apply FILE based sharding".
+_SHARD_BY_DATA = tf.data.Options()
+_SHARD_BY_DATA.experimental_distribute.auto_shard_policy = (
+    tf.data.experimental.AutoShardPolicy.DATA
+)

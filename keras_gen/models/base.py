@@ -119,6 +119,16 @@ class Model(InputChecks, keras.Model):
                     stacklevel=2,
                 )
             kwargs["jit_compile"] = False
+        spe = kwargs.get("steps_per_execution", 1)
+        replicas = self.distribute_strategy.num_replicas_in_sync
+        if replicas > 1 and isinstance(spe, int) and spe > 1:
+            warnings.warn(
+                f"{type(self).__name__} runs one step per execution under "
+                f"{replicas} replicas, not steps_per_execution={spe}: "
+                f"{distribute.MULTI_STEP_UNSUPPORTED}.",
+                stacklevel=2,
+            )
+            kwargs["steps_per_execution"] = 1
         names = self.optimizer_names
         if names == ("optimizer",):
             return super().compile(optimizer=optimizer, **kwargs)

@@ -142,7 +142,10 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             os.fsync(f.fileno())
         os.replace(tmp, self.path)
         info = {"epoch": int(epoch), "batch": int(batch), "steps_per_epoch": steps}
-        (self.folder / INFO_FILE).write_text(json.dumps(info))
+        # Atomic too: a reader polling the position never sees a half-written file.
+        tmp = self.folder / (INFO_FILE + ".tmp")
+        tmp.write_text(json.dumps(info))
+        os.replace(tmp, self.folder / INFO_FILE)
 
     def restore(self, model):
         """Loads the saved state into `model`; returns `(epoch, batch,
