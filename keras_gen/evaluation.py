@@ -20,6 +20,7 @@ dataset of `x` or `(x, y)` batches, built on the model's own verbs:
 import os
 import resource
 import time
+import weakref
 
 import numpy as np
 import tensorflow as tf
@@ -47,6 +48,18 @@ def _labelled(model, batch, where):
     return x, y
 
 
+_LOSS_STEPS = weakref.WeakKeyDictionary()
+
+
+def _loss_step(model):
+    """`model.compute_losses` as one tf.function per model, kept between calls (a
+    new function per evaluation retraced every time, and TensorFlow warned)."""
+    if model not in _LOSS_STEPS:
+        ref = weakref.ref(model)  # the cache must not keep the model alive
+        _LOSS_STEPS[model] = tf.function(lambda x, y: ref().compute_losses(x, y))
+    return _LOSS_STEPS[model]
+
+
 def loss_terms(model, dataset, **_):
     """The model's per-example loss terms over `dataset`, averaged per example.
 
@@ -54,7 +67,7 @@ def loss_terms(model, dataset, **_):
     takes labels needs them). Returns the terms and `examples`.
     """
     sums, count = {}, 0
-    step = tf.function(lambda x, y: model.compute_losses(x, y))
+    step = _loss_step(model)
     for batch in dataset:
         if model.takes_labels:
             x, y = _labelled(model, batch, "evaluation")
@@ -76,7 +89,7 @@ def likelihood(model, dataset, num_samples=5000, batch_size=100, **_):
         `examples`. A model that takes labels gets them (-log p(x|y)).
     """
     sums, count = {"nll": 0.0}, 0
-    step = tf.function(lambda x, y: model.compute_losses(x, y))
+    step = _loss_step(model)
     for batch in dataset:
         x, y = _split(batch)
         y = y if model.takes_labels else None

@@ -172,3 +172,26 @@ def test_fid_compares_with_the_images_it_is_given():
 def test_unknown_capability_is_refused():
     with pytest.raises(ValueError, match="Unknown evaluation 'beauty'"):
         evaluation.evaluate(_classifier(), _labelled(), ["beauty"])
+
+
+def test_repeated_evaluations_trace_the_loss_step_once():
+    # Evaluating in a loop (a notebook, a sweep) must not retrace a new function
+    # each time, nor keep a dropped model alive.
+    import gc
+    import weakref
+
+    import keras_gen
+
+    model = keras_gen.Autoencoder(
+        input_shape=(4, 4, 1), latent_dim=2, hidden_units=(4,)
+    )
+    x = np.random.default_rng(0).uniform(0, 1, (16, 4, 4, 1)).astype("float32")
+    ds = tf.data.Dataset.from_tensor_slices(x).batch(8)
+    first = evaluation.loss_terms(model, ds)
+    for _ in range(5):
+        assert evaluation.loss_terms(model, ds) == first
+    assert evaluation._loss_step(model).experimental_get_tracing_count() == 1
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
