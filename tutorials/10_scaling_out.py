@@ -120,10 +120,10 @@ print("summed:", float(strategy.reduce("SUM", per_replica, axis=None)))
 # 16 steps of 256 images in both modes. The loader does not shuffle here
 # (`shuffle=False`): a shuffled one draws a new order each time it is iterated, and a
 # mirrored `fit` iterates its data once more before training than a one-device `fit`
-# does, so the two would see different orders. `steps_per_execution` stays 1 here: under
-# `MirroredStrategy` Keras 3.15's `fit` with several steps per execution stops with an
-# `InvalidArgumentError` ("You must feed a value for placeholder tensor") on these
-# logical CPUs, a plain Keras model too.
+# does, so the two would see different orders. Under several replicas keras_gen runs
+# one step per execution whatever `steps_per_execution` asks, and warns: there Keras
+# 3.15's multi-step loop stops with an `InvalidArgumentError` ("You must feed a value
+# for placeholder tensor"), a plain Keras model too.
 
 
 # %%
@@ -191,10 +191,10 @@ print(f"after {steps} steps, largest weight difference / weight size: {differenc
 # The notebook writes a small worker script and starts it twice on this machine,
 # as two processes talking over `127.0.0.1` (what `tests/test_multi_worker.py`
 # does). Each trains the autoencoder for one epoch with a global batch of 128 and
-# reports its weights' sha256. The workers take their images as arrays
-# (`data.from_arrays`), which `tf.distribute` splits between them example by
-# example. For a TFDS split its default is to split by file, and the MNIST split
-# here is a single file, which two workers cannot share that way.
+# reports its weights' sha256. The workers read the MNIST split with
+# `keras_gen.data.load`, whose datasets tell `tf.distribute` to deal the batches out
+# between the workers, each its own (tf.data's default splits by file first, and
+# the MNIST split here is a single file).
 
 # %%
 WORKER = """
@@ -211,8 +211,7 @@ import keras_gen
 
 keras.utils.set_random_seed(0)
 n, report = int(sys.argv[1]), sys.argv[2]
-x, _ = keras_gen.data.load_numpy("mnist", f"train[:{n}]")  # uint8 arrays
-train = keras_gen.data.from_arrays(x, batch_size=128, supervised=False)
+train = keras_gen.data.load("mnist", "train", 128, supervised=False, take=n)
 with strategy.scope():
     ae = keras_gen.Autoencoder(latent_dim=32, seed=0)
     ae.compile(keras.optimizers.Adam(1e-3))
