@@ -514,3 +514,34 @@ def test_200_epochs_grow_resident_memory_by_at_most_10_percent(tmp_path):
     ]
     assert all(float(r.split("|")[2]) > 100 for r in rows)  # MiB of a TF process
     assert "<= +10 %: met" in text and done.returncode == 0, text
+
+
+def test_throughput_smoke_prints_one_row_per_family_with_its_ratios(tmp_path):
+    # Checks that the script runs and prints its table, not speed.
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "throughput.py"), "ae", "aae"]
+        + ["--smoke"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    (table,) = _tables(done.stdout)
+    assert table[0].startswith("| family | preset | batch | keras_gen img/s")
+    rows = [line.split("|")[1:-1] for line in table[1:]]
+    assert [r[0].strip() for r in rows] == ["ae", "aae"]
+    for row in rows:
+        ours, hand = (float(row[i].replace(",", "")) for i in (3, 4))
+        assert ours > 0 and hand > 0
+        assert row[6].strip() == f"{ours / hand:.2f}x"
+        assert float(row[8]) > 0  # MFLOP per image, from TensorFlow's profiler
+    torch_cells = {r[5].strip() for r in rows}
+    assert torch_cells == {"n/a"} or all(c != "n/a" for c in torch_cells)
+
+
+def test_throughput_options_and_data_wait_smoke_print_their_tables(mnist):
+    done = _run_script("throughput.py", mnist, "ae", "--options", "--smoke")
+    (table,) = _tables(done.stdout.decode())
+    assert len(table) == 2 and table[1].split("|")[-2].strip().startswith("spe ")
+    done = _run_script("data_wait.py", mnist, "vae_mnist", "--smoke")
+    (table,) = _tables(done.stdout.decode())
+    assert table[1].startswith("| vae_mnist |") and table[1].rstrip().endswith("% |")
