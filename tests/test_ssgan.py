@@ -98,6 +98,18 @@ def test_initialize_standardizes_the_weight_normalized_layers(mnist_test_arrays)
     assert 0.3 < np.mean(h > 0) < 0.7
 
 
+def test_initialize_starts_the_averaged_classifier_from_the_initialized_weights(
+    mnist_test_arrays,
+):
+    model = SemiSupervisedGAN(**SMALL, classifier_ema_decay=0.999)
+    before = model.discriminator_ema.get_weights()
+    model.initialize(mnist_test_arrays[0][:200])
+    after = model.discriminator.get_weights()
+    assert max(np.abs(a - b).max() for a, b in zip(after, before, strict=True)) > 0.1
+    for a, b in zip(model.discriminator_ema.get_weights(), after, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_predict_classes_checks_its_input():
     from keras_gen import SemiSupervisedGAN
 

@@ -153,6 +153,13 @@ class AdversarialModel(GenerativeModel):
         self._averages[network_name] = float(decay)
         return average
 
+    def reset_averages(self):
+        """Sets every averaged sub-network to its network's current weights (after
+        weights change outside training, e.g. a data-dependent initialization)."""
+        for network_name in self._averages:
+            average = getattr(self, f"{network_name}_ema")
+            average.set_weights(getattr(self, network_name).get_weights())
+
     def update_averages(self):
         """One moving-average step of every averaged sub-network."""
         for network_name, decay in self._averages.items():

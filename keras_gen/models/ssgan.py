@@ -130,6 +130,9 @@ class SemiSupervisedGAN(GAN):
         x = self.validate_inputs(x, "initialize")
         data_init_weight_norm(self.discriminator, x)
         data_init_weight_norm(self.generator, self._noise(int(x.shape[0])))
+        # The averaged classifier starts from the initialized weights, not from the
+        # copy made at construction (which decay 0.999 would keep for an epoch).
+        self.reset_averages()
 
     def fit_recipe(self, train, *, epochs, callbacks=(), verbose=2, recipe=None):
         """`initialize` on the first training batch, then `fit`."""
