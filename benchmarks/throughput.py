@@ -6,8 +6,10 @@
 
 For each family's reference preset, training images per second on this machine of
 (1) keras_gen: `model.fit` on the preset's networks, optimizers and batch size, with
-    `steps_per_execution` and `jit_compile` as given (default: 50 and the faster of the
-    two, see `--options`);
+    the recipe's `steps_per_execution` (else 50) and `jit_compile` (else Keras'
+    "auto": off on a CPU-only machine), as `keras-gen train` runs it; the recipes'
+    settings are the fastest of `--options`; `--steps-per-execution` and `--jit
+    on|off` override them;
 (2) hand-written TF: the same Keras networks (taken from a fresh preset model) and the
     same optimizers in a minimal loop, one `tf.function(jit_compile=True)` call per
     batch over the same cached, prefetched `tf.data` pipeline;
@@ -98,7 +100,12 @@ def _adam_settings(preset):
 # -- (1) keras_gen ---------------------------------------------------------------
 
 
-def ours(family, x, steps_per_execution, jit_compile):
+def ours(family, x, steps_per_execution=None, jit_compile=None):
+    recipe = zoo.get_preset(family.preset).recipe
+    if steps_per_execution is None:
+        steps_per_execution = recipe.get("steps_per_execution", 50)
+    if jit_compile is None:
+        jit_compile = recipe.get("jit_compile", "auto")
     model = zoo.create_model(family.preset)
     opts = _optimizers(family.preset)
     if list(opts) == ["optimizer"]:
@@ -116,6 +123,8 @@ def ours(family, x, steps_per_execution, jit_compile):
     def epoch():
         model.fit(ds, epochs=1, verbose=0)
 
+    jit = {True: "on", False: "off"}.get(jit_compile, jit_compile)
+    epoch.settings = f"{steps_per_execution}, {jit}"
     return epoch
 
 
@@ -491,7 +500,7 @@ def hand_torch(family, x):
 # -- the table -------------------------------------------------------------------
 
 
-def measure(name, runs=5, steps_per_execution=50, jit_compile=True, smoke=False):
+def measure(name, runs=5, steps_per_execution=None, jit_compile=None, smoke=False):
     """{implementation: median images/s} for one family, interleaved runs."""
     family = FAMILIES[name]
     if smoke:
@@ -514,6 +523,7 @@ def measure(name, runs=5, steps_per_execution=50, jit_compile=True, smoke=False)
     n = family.images // family.batch_size * family.batch_size
     rates = {k: n / statistics.median(v) for k, v in seconds.items()}
     rates["flops"] = flops_per_image(family, x)
+    rates["settings"] = impls["keras_gen"].settings
     return rates
 
 
@@ -559,8 +569,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("families", nargs="*", choices=[[], *FAMILIES], default=[])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--steps-per-execution", type=int, default=50)
-    parser.add_argument("--no-jit", action="store_true", help="keras_gen without XLA")
+    parser.add_argument("--steps-per-execution", type=int, help="default: recipe's")
+    parser.add_argument("--jit", choices=("on", "off"), help="default: the recipe's")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
     parser.add_argument(
         "--options",
@@ -575,9 +585,12 @@ def main(argv=None):
         return 0
     if torch is not None:
         torch.manual_seed(0)
+    jit = None if args.jit is None else args.jit == "on"
+    spe = args.steps_per_execution
     print(
-        f"steps_per_execution={args.steps_per_execution}, "
-        f"jit_compile={not args.no_jit}, median of {runs} interleaved epochs; "
+        f"keras_gen: steps_per_execution={spe or 'recipe'}, "
+        f"jit_compile={'recipe' if jit is None else jit}; "
+        f"median of {runs} interleaved epochs; "
         f"torch {'n/a' if torch is None else torch.__version__} "
         f"({'n/a' if torch is None else torch.get_num_threads()} threads), "
         f"TF {tf.__version__}"
@@ -586,18 +599,19 @@ def main(argv=None):
     print(f"numpy float32 matmul: {peak:.0f} GFLOP/s")
     print()
     print(
-        "| family | preset | batch | keras_gen img/s | hand-written TF (XLA) img/s "
+        "| family | preset | batch | keras_gen spe, jit | keras_gen img/s "
+        "| hand-written TF (XLA) img/s "
         "| PyTorch eager img/s | vs TF | vs PyTorch | MFLOP/img | keras_gen GFLOP/s "
         "(of matmul peak) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in names:
-        r = measure(name, runs, args.steps_per_execution, not args.no_jit, args.smoke)
+        r = measure(name, runs, spe, jit, args.smoke)
         t = r.get("torch")
         vs_torch = "n/a" if t is None else f"{r['keras_gen'] / t:.2f}x"
         print(
             f"| {name} | {FAMILIES[name].preset} | {FAMILIES[name].batch_size} "
-            f"| {r['keras_gen']:,.0f} | {r['hand_tf']:,.0f} "
+            f"| {r['settings']} | {r['keras_gen']:,.0f} | {r['hand_tf']:,.0f} "
             f"| {'n/a' if t is None else f'{t:,.0f}'} "
             f"| {r['keras_gen'] / r['hand_tf']:.2f}x "
             f"| {vs_torch} | {r['flops'] / 1e6:.1f} "

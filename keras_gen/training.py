@@ -96,7 +96,7 @@ def train_preset(
     epochs=None,
     batch_size=None,
     data_dir=None,
-    steps_per_execution=50,
+    steps_per_execution=None,
     verbose=2,
     callbacks=(),
     seed=None,
@@ -108,6 +108,8 @@ def train_preset(
 ):
     """Trains a preset from scratch on its dataset and writes a preset folder.
 
+    `steps_per_execution` defaults to the recipe's (measured per preset by
+    `benchmarks/throughput.py --options`), else 50.
     Checkpoints the preset folder after every epoch, then measures the test metrics
     (the same function `keras-gen evaluate` runs) and writes the model card.
     `seed` replaces the model's seed and, for a semi-supervised recipe, the seed
@@ -162,7 +164,8 @@ def train_preset(
     train_examples = recipe.get("train_examples", 60000)
     with strategy.scope():
         model = zoo.create_model(name, **overrides)
-        compile_preset(model, recipe, steps_per_execution)
+        spe = steps_per_execution or recipe.get("steps_per_execution", 50)
+        compile_preset(model, recipe, spe)
         # Every optimizer's slots exist before a state is loaded into them.
         model._build_optimizers()
     run = recipe | {"epochs": epochs, "batch_size": batch_size}

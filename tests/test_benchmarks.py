@@ -526,15 +526,16 @@ def test_throughput_smoke_prints_one_row_per_family_with_its_ratios(tmp_path):
         text=True,
     )
     (table,) = _tables(done.stdout)
-    assert table[0].startswith("| family | preset | batch | keras_gen img/s")
+    assert table[0].startswith("| family | preset | batch | keras_gen spe, jit |")
     rows = [line.split("|")[1:-1] for line in table[1:]]
     assert [r[0].strip() for r in rows] == ["ae", "aae"]
+    assert rows[0][3].strip() == "50, on"  # ae_mnist's recipe: XLA, 50 steps
     for row in rows:
-        ours, hand = (float(row[i].replace(",", "")) for i in (3, 4))
+        ours, hand = (float(row[i].replace(",", "")) for i in (4, 5))
         assert ours > 0 and hand > 0
-        assert row[6].strip() == f"{ours / hand:.2f}x"
-        assert float(row[8]) > 0  # MFLOP per image, from TensorFlow's profiler
-    torch_cells = {r[5].strip() for r in rows}
+        assert row[7].strip() == f"{ours / hand:.2f}x"
+        assert float(row[9]) > 0  # MFLOP per image, from TensorFlow's profiler
+    torch_cells = {r[6].strip() for r in rows}
     assert torch_cells == {"n/a"} or all(c != "n/a" for c in torch_cells)
 
 

@@ -252,8 +252,14 @@ def finish(ds, options, *, num_classes, supervised, what):
         ds = ds.cache()
     if options.shuffle:
         ds = ds.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
+    if options.repeat:
+        ds = ds.repeat()
+    # The maps after the cache run on whole batches: a per-example map costs about
+    # as much per example as the small models' training step does
+    # (benchmarks/results/data_wait.md).
+    ds = ds.batch(options.batch_size, drop_remainder=options.drop_remainder)
     if options.binarize == "dynamic":
-        # A fresh draw for every example and epoch, keyed by a seeded random stream
+        # A fresh draw for every batch and epoch, keyed by a seeded random stream
         # (not a stateful op), so a dataset built again draws the same noise in
         # every epoch and a resumed run replays its epochs exactly.
         keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
@@ -269,9 +275,6 @@ def finish(ds, options, *, num_classes, supervised, what):
         )
     if not supervised:
         ds = ds.map(lambda x, y: x)
-    if options.repeat:
-        ds = ds.repeat()
-    ds = ds.batch(options.batch_size, drop_remainder=options.drop_remainder)
     return ds.prefetch(tf.data.AUTOTUNE).with_options(_SHARD_BY_DATA)
 
 

@@ -22,7 +22,8 @@ zoo.register_preset(
     ),
     description="Dense undercomplete autoencoder, 784-512-256-32, Bernoulli.",
     dataset="mnist",
-    recipe=dict(epochs=30, batch_size=128, learning_rate=1e-3),
+    # Faster here: benchmarks/results/throughput_options.md.
+    recipe=dict(epochs=30, batch_size=128, learning_rate=1e-3, jit_compile=True),
     test_overrides=dict(hidden_units=(32,), latent_dim=8),
 )
 
@@ -40,7 +41,15 @@ zoo.register_preset(
     ),
     description="Convolutional autoencoder, 2 stride-2 convs (32, 64) to 32 codes.",
     dataset="mnist",
-    recipe=dict(epochs=20, batch_size=128, learning_rate=1e-3),
+    # One step per execution without XLA is the fastest here (TensorFlow's CPU
+    # convolutions beat XLA's): benchmarks/results/throughput_options.md.
+    recipe=dict(
+        epochs=20,
+        batch_size=128,
+        learning_rate=1e-3,
+        jit_compile=False,
+        steps_per_execution=1,
+    ),
     test_overrides=dict(filters=(4, 8), latent_dim=4),
 )
 
