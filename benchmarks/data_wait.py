@@ -5,7 +5,7 @@
     python benchmarks/data_wait.py --smoke      # tiny sizes, one run
 
 For each preset, one epoch of `model.fit` (the recipe's optimizers, batch size, jit
-setting and `steps_per_execution=50`, as `keras-gen train` runs it) over
+setting and `steps_per_execution`, else 50, as `keras-gen train` runs it) over
 (a) its real training pipeline (`evaluation.preset_dataset`: decoding, dynamic
     binarization, corruptions, labelled/unlabelled mixing, shuffling, prefetch), and
 (b) the same batches materialized in memory beforehand (`cache()` of (a), read once),
@@ -68,7 +68,7 @@ def measure(name, steps=None, runs=5):
     for _ in materialized:  # fills the cache
         pass
     model = zoo.create_model(name)
-    training.compile_preset(model, recipe, steps_per_execution=50)
+    training.compile_preset(model, recipe, recipe.get("steps_per_execution", 50))
     runs_of = {"real": real, "materialized": materialized}
     for ds in runs_of.values():  # trace, compile, warm up
         _fit_seconds(model, ds, steps)
@@ -95,7 +95,7 @@ def main(argv=None):
     steps, runs = (50, 1) if args.smoke else (args.steps, args.runs)
     print(
         f"{steps or 'an epoch of'} steps per run, median of {runs} interleaved runs, "
-        f"steps_per_execution=50, TF {tf.__version__}"
+        f"the recipe's steps_per_execution (else 50), TF {tf.__version__}"
     )
     print()
     print("| preset | ms/step, real pipeline | ms/step, batches in memory | wait |")
