@@ -75,10 +75,6 @@ def _dataset(x, batch):
     )
 
 
-def _adam(spec):
-    return keras.optimizers.get(spec) if isinstance(spec, dict) else spec
-
-
 def _optimizers(preset):
     """The preset's optimizers as {name: keras optimizer} (one Adam if unnamed)."""
     recipe = zoo.get_preset(preset).recipe

@@ -9,7 +9,6 @@ saving. `GenerativeModel` adds the verbs of models that sample.
 """
 
 import copy
-import warnings
 
 import keras
 import numpy as np
@@ -17,7 +16,7 @@ import tensorflow as tf
 
 from .. import distribute, presets, zoo
 from ..distribute import ReplicaSeedGenerator
-from . import guard, resume
+from . import compile_options, guard, resume
 from .conditional import Conditional as Conditional
 from .shapes import checked_shape
 from .validation import InputChecks
@@ -108,27 +107,7 @@ class Model(InputChecks, keras.Model):
         own object, since one object would mix the state of two updates. Under a
         `mixed_float16` policy every optimizer is wrapped in loss scaling.
         """
-        reason = self.jit_unsupported_reason
-        if reason is not None:
-            # Keras' "auto" would keep XLA off too (supports_jit); True is refused
-            # with the reason rather than failing at the first step.
-            self.supports_jit = False
-            if kwargs.get("jit_compile") is True:
-                warnings.warn(
-                    f"{type(self).__name__} keeps jit_compile off: {reason}.",
-                    stacklevel=2,
-                )
-            kwargs["jit_compile"] = False
-        spe = kwargs.get("steps_per_execution", 1)
-        replicas = self.distribute_strategy.num_replicas_in_sync
-        if replicas > 1 and isinstance(spe, int) and spe > 1:
-            warnings.warn(
-                f"{type(self).__name__} runs one step per execution under "
-                f"{replicas} replicas, not steps_per_execution={spe}: "
-                f"{distribute.MULTI_STEP_UNSUPPORTED}.",
-                stacklevel=2,
-            )
-            kwargs["steps_per_execution"] = 1
+        kwargs = compile_options.adjusted(self, kwargs)
         names = self.optimizer_names
         if names == ("optimizer",):
             return super().compile(optimizer=optimizer, **kwargs)
