@@ -78,7 +78,8 @@ def measure(name, steps=None, runs=5):
             seconds[k].append(_fit_seconds(model, ds, steps))
     t_real = statistics.median(seconds["real"])
     t_mem = statistics.median(seconds["materialized"])
-    return t_real / steps, t_mem / steps, 1.0 - t_mem / t_real
+    spread = {k: (min(v) / steps, max(v) / steps) for k, v in seconds.items()}
+    return t_real / steps, t_mem / steps, 1.0 - t_mem / t_real, spread
 
 
 def main(argv=None):
@@ -98,12 +99,17 @@ def main(argv=None):
         f"the recipe's steps_per_execution (else 50), TF {tf.__version__}"
     )
     print()
-    print("| preset | ms/step, real pipeline | ms/step, batches in memory | wait |")
-    print("|---|---|---|---|")
+    print(
+        "| preset | ms/step, real pipeline | ms/step, batches in memory | wait "
+        "| range of runs, real | range, in memory |"
+    )
+    print("|---|---|---|---|---|---|")
     for name in names:
-        t_real, t_mem, wait = measure(name, steps, runs)
+        t_real, t_mem, wait, spread = measure(name, steps, runs)
+        low, high = (f"{1e3 * a:.2f}-{1e3 * b:.2f}" for a, b in spread.values())
         print(
-            f"| {name} | {1e3 * t_real:.2f} | {1e3 * t_mem:.2f} | {100 * wait:.1f} % |",
+            f"| {name} | {1e3 * t_real:.2f} | {1e3 * t_mem:.2f} | {100 * wait:.1f} % "
+            f"| {low} | {high} |",
             flush=True,
         )
     return 0

@@ -545,4 +545,7 @@ def test_throughput_options_and_data_wait_smoke_print_their_tables(mnist):
     assert len(table) == 2 and table[1].split("|")[-2].strip().startswith("spe ")
     done = _run_script("data_wait.py", mnist, "vae_mnist", "--smoke")
     (table,) = _tables(done.stdout.decode())
-    assert table[1].startswith("| vae_mnist |") and table[1].rstrip().endswith("% |")
+    row = table[1].split("|")
+    assert row[1].strip() == "vae_mnist" and row[4].strip().endswith("%")
+    low, high = map(float, row[5].split("-"))  # one run: its range is its median
+    assert low == high == float(row[2])

@@ -391,3 +391,90 @@ def test_a_worker_of_two_reads_every_other_batch_of_one_file_split(mnist):
         mine = np.concatenate([np.asarray(x) for x, _ in worker])
         expected = everything.reshape(10, 64, 28, 28, 1)[index::2].reshape(mine.shape)
         np.testing.assert_array_equal(mine, expected)
+
+
+def _shuffled(mnist, **kwargs):
+    kwargs = {"data_dir": mnist, "take": 1000, "seed": 3, "shuffle": True, **kwargs}
+    return data.load("mnist", "test", 128, **kwargs)
+
+
+def test_a_shuffled_epoch_holds_every_example_once_in_a_fresh_order(mnist):
+    ds = _shuffled(mnist)
+    assert int(ds.cardinality()) == 8  # Keras and the checkpoint need the length
+    first, second = ([y.numpy() for _, y in ds] for _ in range(2))
+    assert [len(b) for b in first] == [128] * 7 + [104]
+    unshuffled = np.concatenate([y.numpy() for _, y in _shuffled(mnist, shuffle=False)])
+    for epoch in (first, second):
+        np.testing.assert_array_equal(
+            np.sort(np.concatenate(epoch)), np.sort(unshuffled)
+        )
+    assert not np.array_equal(np.concatenate(first), np.concatenate(second))
+    assert not np.array_equal(np.concatenate(first), unshuffled)
+    # The same dataset built again replays the same epochs (a resumed run does).
+    again = _shuffled(mnist)
+    for epoch in (first, second):
+        np.testing.assert_array_equal(
+            np.concatenate(epoch), np.concatenate([y.numpy() for _, y in again])
+        )
+    other = np.concatenate([y.numpy() for _, y in _shuffled(mnist, seed=4)])
+    assert not np.array_equal(np.concatenate(first), other)
+
+
+def test_a_shuffled_epoch_keeps_images_with_their_labels(mnist):
+    x, y = data.load_numpy("mnist", "test", data_dir=mnist)
+    x = x[:1000].astype(np.float32) / 255.0
+    for images, labels in _shuffled(mnist, drop_remainder=True):
+        assert images.shape[0] == 128
+        for image, label in zip(images.numpy()[:16], labels.numpy()[:16]):
+            where = np.flatnonzero((x == image).all(axis=(1, 2, 3)))
+            assert len(where) >= 1 and label in y[:1000][where]
+
+
+def test_dynamic_binarization_of_shuffled_batches_redraws_each_epoch(mnist):
+    ds = _shuffled(mnist, binarize="dynamic", supervised=False)
+    a, b = np.concatenate(list(ds)), np.concatenate(list(ds))
+    assert set(np.unique(a)) <= {0.0, 1.0}
+    # Epoch totals: same examples, so the same expected ink, different pixels.
+    assert abs(a.mean() - b.mean()) < 0.01
+    assert (
+        np.sort(a.reshape(1000, -1).sum(1)) != np.sort(b.reshape(1000, -1).sum(1))
+    ).any()
+    np.testing.assert_array_equal(
+        a, np.concatenate(list(_shuffled(mnist, binarize="dynamic", supervised=False)))
+    )
+
+
+def test_a_repeated_shuffled_dataset_keeps_drawing_fresh_epochs(mnist):
+    ds = _shuffled(mnist, repeat=True)
+    labels = [y.numpy() for _, y in ds.take(16)]
+    first, second = np.concatenate(labels[:8]), np.concatenate(labels[8:])
+    np.testing.assert_array_equal(np.sort(first), np.sort(second))
+    assert not np.array_equal(first, second)
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_two_workers_split_each_shuffled_epoch_between_them(mnist, cache):
+    from tensorflow.python.data.experimental.ops.distribute import _AutoShardDataset
+
+    def fresh():  # one per worker process, as under MultiWorkerMirroredStrategy
+        # (a rewritten copy shares the seed stream of the dataset it came from,
+        # so a dataset already iterated would hand a copy its next epoch's seed)
+        return data.load(
+            "mnist",
+            "train[:640]",
+            64,
+            data_dir=mnist,
+            seed=5,
+            shuffle=True,
+            cache=cache,
+        )
+
+    ds = fresh()
+    epochs = [np.concatenate([y.numpy() for _, y in ds]) for _ in range(2)]
+    assert not np.array_equal(epochs[0], epochs[1])
+    for index in (0, 1):
+        worker = _AutoShardDataset(fresh(), num_workers=2, index=index, num_replicas=2)
+        for everything in epochs:
+            mine = np.concatenate([y.numpy() for _, y in worker])
+            expected = everything.reshape(10, 64)[index::2].reshape(-1)
+            np.testing.assert_array_equal(mine, expected)

@@ -134,7 +134,8 @@ def select(ds, indices, num_examples):
     def drop_position(i, example):
         return example
 
-    return ds.enumerate().filter(chosen).map(drop_position)
+    kept = tf.data.experimental.assert_cardinality(int(mask.numpy().sum()))
+    return ds.enumerate().filter(chosen).map(drop_position).apply(kept)
 
 
 def in_memory(x, y, options, num_classes):
@@ -248,6 +249,9 @@ def finish(ds, options, *, num_classes, supervised, what):
                 xy[1],
             )
         )
+    if options.cache and options.shuffle and ds.cardinality() >= 0:
+        ds = _shuffled_batches(ds, options, supervised)
+        return ds.prefetch(tf.data.AUTOTUNE).with_options(_SHARD_BY_DATA)
     if options.cache:
         ds = ds.cache()
     if options.shuffle:
@@ -264,18 +268,70 @@ def finish(ds, options, *, num_classes, supervised, what):
         # every epoch and a resumed run replays its epochs exactly.
         keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
         ds = tf.data.Dataset.zip(ds, keys).map(
-            lambda xy, key: (
-                tf.cast(
-                    tf.random.stateless_uniform(tf.shape(xy[0]), [key, seed]) < xy[0],
-                    tf.float32,
-                ),
-                xy[1],
-            ),
+            lambda xy, key: (_binarized(xy[0], tf.stack([key, seed])), xy[1]),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     if not supervised:
         ds = ds.map(lambda x, y: x)
     return ds.prefetch(tf.data.AUTOTUNE).with_options(_SHARD_BY_DATA)
+
+
+def _binarized(image, seed):
+    """Bernoulli(image) pixels, from a stateless draw keyed by `seed` ([2] int64)."""
+    noise = tf.random.stateless_uniform(tf.shape(image), tf.cast(seed, tf.int64))
+    return tf.cast(noise < image, tf.float32)
+
+
+def _shuffled_batches(ds, options, supervised):
+    """Batches of `ds` in a fresh full permutation every epoch, gathered from the
+    cached examples held as one tensor, binarized afresh when `binarize="dynamic"`.
+
+    `cache().shuffle(buffer).batch()` moves every example through tf.data on its
+    own, which cost vae_mnist 17 % of its epoch in waiting (batch 100, 5 ms steps;
+    benchmarks/results/data_wait.md); one map per batch (gather, draw, project)
+    does not. The cache keeps the same bytes either way (all examples, in memory).
+    The order and the noise are stateless functions of `seed` and a seeded random
+    stream advanced once per iteration, so a dataset built again replays the same
+    epochs (resumed runs).
+    """
+    num_examples = int(ds.cardinality())
+    # One element: every example, stacked (batch() allocates its batch_size).
+    whole = ds.batch(max(num_examples, 1)).cache()
+    if options.repeat:
+        whole = whole.repeat()
+    keys = tf.data.Dataset.random(seed=options.seed, rerandomize_each_iteration=True)
+    size, drop = options.batch_size, options.drop_remainder
+    seed = tf.constant(options.seed, tf.int64)
+    dynamic = options.binarize == "dynamic"
+
+    def epoch(examples, key):
+        image, label = examples
+        epoch_seed = tf.stack([key, seed])
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(tf.shape(image, out_type=tf.int64)[0]), seed=epoch_seed
+        )
+
+        def batch(j, i):
+            x, y = tf.gather(image, i), tf.gather(label, i)
+            if dynamic:  # batch j's own stream of the epoch's seed
+                x = _binarized(
+                    x, tf.random.experimental.stateless_fold_in(epoch_seed, j)
+                )
+            return (x, y) if supervised else x
+
+        return (
+            tf.data.Dataset.from_tensor_slices(order)
+            .batch(size, drop_remainder=drop)
+            .enumerate()
+            .map(batch, num_parallel_calls=tf.data.AUTOTUNE)
+        )
+
+    ds = tf.data.Dataset.zip(whole, keys).flat_map(epoch)
+    # flat_map hides the length; Keras and the checkpoint need it.
+    if options.repeat:
+        return ds.repeat()  # (already infinite; repeat() says so)
+    batches = num_examples // size if drop else -(-num_examples // size)
+    return ds.apply(tf.data.experimental.assert_cardinality(batches))
 
 
 # Under a multi-worker strategy each worker keeps every N-th batch. tf.data's default
