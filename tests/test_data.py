@@ -425,7 +425,7 @@ def test_a_shuffled_epoch_keeps_images_with_their_labels(mnist):
     x = x[:1000].astype(np.float32) / 255.0
     for images, labels in _shuffled(mnist, drop_remainder=True):
         assert images.shape[0] == 128
-        for image, label in zip(images.numpy()[:16], labels.numpy()[:16]):
+        for image, label in zip(images.numpy()[:16], labels.numpy()[:16], strict=True):
             where = np.flatnonzero((x == image).all(axis=(1, 2, 3)))
             assert len(where) >= 1 and label in y[:1000][where]
 
