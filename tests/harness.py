@@ -10,6 +10,7 @@ import subprocess
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from keras_gen import zoo
@@ -357,6 +358,51 @@ def check_every_batch_is_checked(name, ctx):
         weights, state = (snapshots.after or [start])[-1]
         assert_same_weights(weights, model.get_weights())
         assert_same_weights(state, optimizer_state(model))
+    check_a_later_batch_of_another_shape_is_refused(name)
+
+
+def _batches_of_varying_shape(model, position):
+    """Batches of 8 whose static shape leaves the image sizes open (a generator of
+    images of any size), the one at `position` two pixels too wide."""
+    good = fake_batch(model, 8)
+    shape = model.data_shape
+    wider = (
+        (*shape[:1], shape[1] + 2, *shape[2:]) if len(shape) > 1 else (shape[0] + 2,)
+    )
+    wrong = np.zeros((8, *wider), good.dtype)
+    labels = fake_labels(model, 8) if model.takes_labels else None
+
+    def batches():
+        for i in range(4):
+            x = wrong if i == position else good
+            yield (x, labels) if labels is not None else x
+
+    image = tf.TensorSpec((None,) * (len(shape) + 1), good.dtype)
+    spec = (image, tf.TensorSpec((None,), tf.int64)) if labels is not None else image
+    return tf.data.Dataset.from_generator(batches, output_signature=spec)
+
+
+def check_a_later_batch_of_another_shape_is_refused(name):
+    """A batch of the wrong size after good ones is a ValueError naming both
+    shapes, and it updates nothing (tf.data checks each batch's own shape when the
+    dataset's static shape leaves sizes open)."""
+    model = small_model(name)
+    compile_model(model)
+    position = getattr(model, "minibatches_per_step", 1)
+    snapshots = _Snapshots()
+    model._build_optimizers()
+    start = (weights_of(model), optimizer_state(model))
+    with pytest.raises(ValueError, match=r"expected inputs of shape .* got shape"):
+        model.fit(
+            _batches_of_varying_shape(model, position),
+            epochs=1,
+            verbose=0,
+            callbacks=[snapshots],
+        )
+    assert len(snapshots.after) <= 1, "training went on past the bad batch"
+    weights, state = (snapshots.after or [start])[-1]
+    assert_same_weights(weights, model.get_weights())
+    assert_same_weights(state, optimizer_state(model))
 
 
 CHECKS = [

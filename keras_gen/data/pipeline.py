@@ -287,9 +287,10 @@ def _shuffled_batches(ds, options, supervised):
     cached examples held as one tensor, binarized afresh when `binarize="dynamic"`.
 
     `cache().shuffle(buffer).batch()` moves every example through tf.data on its
-    own, which cost vae_mnist 17 % of its epoch in waiting (batch 100, 5 ms steps;
-    benchmarks/results/data_wait.md); one map per batch (gather, draw, project)
-    does not. The cache keeps the same bytes either way (all examples, in memory).
+    own, which cost vae_mnist 17 % of its epoch in waiting (batch 100, 5 ms steps);
+    one map per batch (gather, draw, project) measured 5 % (noisy:
+    benchmarks/results/data_wait.md). The cache keeps the same bytes either way
+    (all examples, in memory).
     The order and the noise are stateless functions of `seed` and a seeded random
     stream advanced once per iteration, so a dataset built again replays the same
     epochs (resumed runs).

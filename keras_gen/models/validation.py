@@ -16,6 +16,7 @@ from ..data import UNLABELLED
 # Marks an input check's failure inside a tf.data pipeline, so `fit` can tell it
 # from other runtime errors and raise a ValueError in its place.
 _CHECK_TAG = "keras_gen input check"
+_SHAPE = re.compile(r"\[(\d+(?: \d+)*)\]")
 _NUMBER = re.compile(r"\[(-?(?:\d+\.?\d*(?:e[+-]?\d+)?|nan|inf))\]", re.IGNORECASE)
 
 
@@ -152,6 +153,11 @@ class InputChecks:
         name = f"{_CHECK_TAG}: {type(self).__name__}.{where}"
         x = batch[0]
         checks = []
+        if not x.shape[1:].is_fully_defined():
+            # A dataset of varying image size (a generator's): each batch's own
+            # shape (the rank and the known sizes passed the eager check).
+            same = tf.reduce_all(tf.equal(tf.shape(x)[1:], self.data_shape))
+            checks.append(tf.debugging.Assert(same, [f"{name} shape", tf.shape(x)]))
         if x.dtype.is_floating:
             finite = tf.reduce_all(tf.math.is_finite(x))
             checks.append(tf.debugging.Assert(finite, [f"{name} nan"]))
@@ -198,6 +204,9 @@ class InputChecks:
         def check(*batch):
             with tf.control_dependencies(self._batch_checks(batch, where)):
                 out = tuple(tf.identity(b) for b in batch)
+                if not out[0].shape[1:].is_fully_defined():  # checked: say so
+                    x = tf.ensure_shape(out[0], (None, *self.data_shape))
+                    out = (x, *out[1:])
             return out if nested else out[0]
 
         return dataset.map(
@@ -211,6 +220,13 @@ class InputChecks:
             return None
         cls = f"{type(self).__name__}.{where}"
         numbers = _NUMBER.findall(text.split(_CHECK_TAG, 1)[1])
+        if f"{cls} shape" in text:
+            got = _SHAPE.search(text.split(_CHECK_TAG, 1)[1])
+            got = tuple(map(int, got.group(1).split())) if got else "?"
+            return ValueError(
+                f"{cls} expected inputs of shape (batch, "
+                f"{', '.join(map(str, self.data_shape))}), got shape {got} in a batch."
+            )
         if f"{cls} nan" in text:
             return ValueError(f"{cls} got NaN or infinite input values in a batch.")
         if f"{cls} range" in text:
