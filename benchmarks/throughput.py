@@ -278,17 +278,19 @@ def _mlp(sizes, act, last=None):
     return nn.Sequential(*layers)
 
 
-class _Maxout(nn.Module):
-    def __init__(self, d_in, units, pieces):
-        super().__init__()
-        self.linear, self.units, self.pieces = (
-            nn.Linear(d_in, units * pieces),
-            units,
-            pieces,
-        )
+if torch is not None:  # (the torch column is "n/a" without torch)
 
-    def forward(self, x):
-        return self.linear(x).view(-1, self.units, self.pieces).amax(-1)
+    class _Maxout(nn.Module):
+        def __init__(self, d_in, units, pieces):
+            super().__init__()
+            self.linear, self.units, self.pieces = (
+                nn.Linear(d_in, units * pieces),
+                units,
+                pieces,
+            )
+
+        def forward(self, x):
+            return self.linear(x).view(-1, self.units, self.pieces).amax(-1)
 
 
 def _torch_nets(name, model):

@@ -249,6 +249,9 @@ def finish(ds, options, *, num_classes, supervised, what):
                 xy[1],
             )
         )
+    if options.repeat and ds.cardinality() == 0:
+        # repeat() of nothing never yields and never ends.
+        raise ValueError(f"{what} has no examples to repeat.")
     if options.cache and options.shuffle and ds.cardinality() >= 0:
         ds = _shuffled_batches(ds, options, supervised)
         return ds.prefetch(tf.data.AUTOTUNE).with_options(_SHARD_BY_DATA)
@@ -305,32 +308,52 @@ def _shuffled_batches(ds, options, supervised):
     seed = tf.constant(options.seed, tf.int64)
     dynamic = options.binarize == "dynamic"
 
-    def epoch(examples, key):
+    def gathered(examples, i, batch_seed, j):
         image, label = examples
+        x, y = tf.gather(image, i), tf.gather(label, i)
+        if dynamic:  # batch j's own stream of the seed
+            x = _binarized(x, tf.random.experimental.stateless_fold_in(batch_seed, j))
+        return (x, y) if supervised else x
+
+    def epoch(examples, key):
         epoch_seed = tf.stack([key, seed])
         order = tf.random.experimental.stateless_shuffle(
-            tf.range(tf.shape(image, out_type=tf.int64)[0]), seed=epoch_seed
+            tf.range(tf.shape(examples[0], out_type=tf.int64)[0]), seed=epoch_seed
         )
-
-        def batch(j, i):
-            x, y = tf.gather(image, i), tf.gather(label, i)
-            if dynamic:  # batch j's own stream of the epoch's seed
-                x = _binarized(
-                    x, tf.random.experimental.stateless_fold_in(epoch_seed, j)
-                )
-            return (x, y) if supervised else x
-
         return (
             tf.data.Dataset.from_tensor_slices(order)
             .batch(size, drop_remainder=drop)
             .enumerate()
-            .map(batch, num_parallel_calls=tf.data.AUTOTUNE)
+            .map(
+                lambda j, i: gathered(examples, i, epoch_seed, j),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
         )
 
+    if options.repeat:
+        # One endless stream of permutations, batched across their boundaries (as
+        # `repeat().batch()` does), so a subset smaller than a batch, such as 20
+        # labelled examples in batches of 100, still yields batches: batching each
+        # permutation on its own would yield none, and repeat() would then spin
+        # forever without producing an element.
+        order = keys.flat_map(
+            lambda key: tf.data.Dataset.from_tensor_slices(
+                tf.random.experimental.stateless_shuffle(
+                    tf.range(num_examples, dtype=tf.int64),
+                    seed=tf.stack([key, seed]),
+                )
+            )
+        )
+        stream_seed = tf.stack([seed, tf.constant(0x5EED, tf.int64)])
+        return tf.data.Dataset.zip(
+            whole,  # (repeated: the same cached tensor for every batch)
+            order.batch(size, drop_remainder=drop).enumerate(),
+        ).map(
+            lambda examples, ji: gathered(examples, ji[1], stream_seed, ji[0]),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
     ds = tf.data.Dataset.zip(whole, keys).flat_map(epoch)
     # flat_map hides the length; Keras and the checkpoint need it.
-    if options.repeat:
-        return ds.repeat()  # (already infinite; repeat() says so)
     batches = num_examples // size if drop else -(-num_examples // size)
     return ds.apply(tf.data.experimental.assert_cardinality(batches))
 
