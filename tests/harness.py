@@ -273,9 +273,13 @@ def first_step_mismatch(name, ctx):
 
 def check_distributed_step(name, ctx):
     """One step on 2 replicas changes the weights as the step on one device does
-    (relative 1e-5): losses averaged over the global batch, penalties scaled,
-    batch-norm statistics over the global batch."""
-    assert first_step_mismatch(name, ctx) < 1e-5
+    (relative 1e-4): losses averaged over the global batch, penalties scaled,
+    batch-norm statistics over the global batch. A wrong scale shows as about
+    0.5 (a loss summed over 2 replicas, or averaged twice); float32 summation order
+    alone reached 1.4e-5 for mnist_classifier on busy cores (1 run in 8), so the
+    bound is 1e-4, not 1e-5."""
+    mismatch = first_step_mismatch(name, ctx)
+    assert mismatch < 1e-4, f"relative mismatch {mismatch:.3g}"
 
 
 def check_replicas_draw_their_own_noise(name, ctx):
