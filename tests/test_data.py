@@ -446,6 +446,8 @@ def test_dynamic_binarization_of_shuffled_batches_redraws_each_epoch(mnist):
 
 def test_a_repeated_shuffled_dataset_keeps_drawing_fresh_epochs(mnist):
     ds = _shuffled(mnist, repeat=True)
+    # zip() with a finite dataset (the semi-supervised merge) takes its length.
+    assert ds.cardinality() == tf.data.INFINITE_CARDINALITY
     # Batches run across the epochs' boundaries, as repeat().batch() does.
     labels = np.concatenate([y.numpy() for _, y in ds.take(16)])
     assert len(labels) == 16 * 128

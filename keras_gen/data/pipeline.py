@@ -345,12 +345,17 @@ def _shuffled_batches(ds, options, supervised):
             )
         )
         stream_seed = tf.stack([seed, tf.constant(0x5EED, tf.int64)])
-        return tf.data.Dataset.zip(
+        stream = tf.data.Dataset.zip(
             whole,  # (repeated: the same cached tensor for every batch)
             order.batch(size, drop_remainder=drop).enumerate(),
         ).map(
             lambda examples, ji: gathered(examples, ji[1], stream_seed, ji[0]),
             num_parallel_calls=tf.data.AUTOTUNE,
+        )
+        # flat_map hides that the stream never ends; zip() with a finite dataset
+        # (the semi-supervised merge) and Keras need to know it.
+        return stream.apply(
+            tf.data.experimental.assert_cardinality(tf.data.INFINITE_CARDINALITY)
         )
     ds = tf.data.Dataset.zip(whole, keys).flat_map(epoch)
     # flat_map hides the length; Keras and the checkpoint need it.
