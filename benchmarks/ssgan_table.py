@@ -52,6 +52,7 @@ def run(args, argv):
         verbose=2,
         seed=args.seed,
         recipe_overrides=recipe,
+        resume=args.resume,
         **budget.assignments(args.set, "--set"),
     )
     rows = budget.snapshot_rows(PRESET, args.folder)
@@ -115,6 +116,9 @@ def main(argv=None):
     r.add_argument("--folder", required=True)
     r.add_argument("--runs", default=str(RUNS), help="folder of the JSON results")
     r.add_argument("--note", default="", help="e.g. what shared the cores")
+    r.add_argument(
+        "--resume", action="store_true", help="continue a stopped run in --folder"
+    )
     r.add_argument("--set", nargs="+", metavar="KEY=JSON", help="model arguments")
     r.add_argument("--recipe", nargs="+", metavar="KEY=JSON", help="recipe entries")
     t = sub.add_parser("table", help="print the table of every run")

@@ -2,7 +2,8 @@
 snapshots, a grid of samples (or reconstructions) every few epochs, and the stop
 at the first non-finite loss (`StopOnNonFinite`, which every keras_gen `fit`
 puts first), and the training state every few steps (`TrainingCheckpoint`, from
-which a killed `fit` resumes inside its epoch)."""
+which a killed `fit` resumes inside its epoch), and the reference statistics of
+virtual batch normalization kept current (`ReferenceBatch`)."""
 
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import plot
+from .gan_layers import set_reference_batch
 from .models.guard import NonFiniteLossError as NonFiniteLossError
 from .models.guard import StopOnNonFinite as StopOnNonFinite
 from .models.resume import TrainingCheckpoint as TrainingCheckpoint
@@ -77,6 +79,66 @@ class WeightSnapshots(keras.callbacks.Callback):
         if epoch + 1 in self.epochs:
             self.folder.mkdir(parents=True, exist_ok=True)
             self.model.save_weights(self.folder / f"epoch_{epoch + 1}.weights.h5")
+
+
+class ReferenceBatch(keras.callbacks.Callback):
+    """Keeps the reference statistics of every `VirtualBatchNormalization` layer
+    of a network current while it trains: records them on a fixed reference batch
+    before training and again after every `every` batches (each Keras batch is
+    `steps_per_execution` steps), so that the statistics match the weights the
+    next step uses, as the paper's virtual batch normalization does.
+
+    The paper also passes gradients through the reference statistics (its
+    reference batch goes through the network in every step); here they are
+    constants of each step (the layer normalizes against recorded values), which
+    keeps the step's cost that of a plain forward pass.
+
+    Args:
+        reference: The network's input for the reference batch, e.g. a fixed
+            batch of noise for a generator (array or tensor, at least 2 rows).
+        network: The attribute of the trained model that holds the layers
+            (`"generator"` for a GAN's generator), or `None` for the model itself.
+        every: Refresh after this many batches (1: every batch).
+    """
+
+    def __init__(self, reference, network="generator", every=1):
+        super().__init__()
+        reference = tf.convert_to_tensor(reference)
+        if reference.shape.rank is None or reference.shape.rank < 2:
+            raise ValueError(
+                "reference must be a batch (rank >= 2) of the network's input, "
+                f"got shape {reference.shape}."
+            )
+        if reference.shape[0] < 2:
+            raise ValueError(
+                f"reference must hold at least 2 examples, got {reference.shape[0]}."
+            )
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a positive integer, got {every!r}.")
+        self.reference = reference
+        self.network = network
+        self.every = every
+
+    def _target(self):
+        if self.network is None:
+            return self.model
+        target = getattr(self.model, self.network, None)
+        if not isinstance(target, keras.Model):
+            raise ValueError(
+                f"{type(self.model).__name__} has no network {self.network!r} "
+                "(expected a keras.Model attribute such as 'generator')."
+            )
+        return target
+
+    def refresh(self):
+        set_reference_batch(self._target(), self.reference)
+
+    def on_train_begin(self, logs=None):
+        self.refresh()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (batch + 1) % self.every == 0:
+            self.refresh()
 
 
 class SampleGrid(keras.callbacks.Callback):

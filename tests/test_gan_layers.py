@@ -121,3 +121,66 @@ def test_weight_norm_data_init_standardizes_the_pre_activations(tmp_path):
     model.save(tmp_path / "wn.keras")
     loaded = keras.saving.load_model(tmp_path / "wn.keras")
     np.testing.assert_allclose(loaded(x[:4]), model(x[:4]), rtol=1e-6)
+
+
+def _vbn_gan():
+    from keras_gen.models import GAN
+
+    gen = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(8, name="hidden"),
+            layers.VirtualBatchNormalization(name="vbn"),
+            keras.layers.Dense(2),
+        ]
+    )
+    disc = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    gan = GAN((2,), 3, generator=gen, discriminator=disc, input_range=None, seed=0)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(0.05), g_optimizer=keras.optimizers.Adam(0.05)
+    )
+    return gan
+
+
+def _reference_stats(gan):
+    vbn = gan.generator.get_layer("vbn")
+    return np.asarray(vbn.reference_mean), np.asarray(vbn.reference_mean_square)
+
+
+def test_reference_batch_callback_keeps_vbn_statistics_current_through_fit():
+    from keras_gen.callbacks import ReferenceBatch
+
+    x = np.random.default_rng(0).normal(size=(256, 2)).astype("float32") + 3.0
+    reference = _features(64, seed=3)[:, :3]
+    current = []
+    for refresh in (False, True):
+        gan = _vbn_gan()
+        layers.set_reference_batch(gan.generator, reference)
+        before = _reference_stats(gan)
+        callbacks = [ReferenceBatch(reference)] if refresh else []
+        gan.fit(x, batch_size=32, epochs=2, verbose=0, callbacks=callbacks)
+        after = _reference_stats(gan)
+        layers.set_reference_batch(gan.generator, reference)  # the current weights
+        fresh = _reference_stats(gan)
+        # Training moved the hidden layer, so its statistics on the reference moved.
+        assert not np.allclose(before[0], fresh[0], atol=1e-3)
+        current.append(np.allclose(after[0], fresh[0], rtol=1e-5, atol=1e-6))
+        current[-1] &= np.allclose(after[1], fresh[1], rtol=1e-5, atol=1e-6)
+    # Without the callback the statistics stay those of the untrained network.
+    assert current == [False, True]
+
+
+def test_reference_batch_callback_checks_its_arguments():
+    from keras_gen.callbacks import ReferenceBatch
+
+    with pytest.raises(ValueError, match="at least 2 examples, got 1"):
+        ReferenceBatch(np.zeros((1, 3), "float32"))
+    with pytest.raises(ValueError, match="rank >= 2"):
+        ReferenceBatch(np.zeros(3, "float32"))
+    with pytest.raises(ValueError, match="every must be a positive integer, got 0"):
+        ReferenceBatch(np.zeros((4, 3), "float32"), every=0)
+    gan = _vbn_gan()
+    callback = ReferenceBatch(np.zeros((4, 3), "float32"), network="critic")
+    callback.set_model(gan)
+    with pytest.raises(ValueError, match="has no network 'critic'"):
+        callback.on_train_begin()

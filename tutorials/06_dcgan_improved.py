@@ -369,11 +369,12 @@ print("a GAN with a VBN generator:", vbn_gan.generate(z_batch[:2]).numpy().round
 
 # %% [markdown]
 # The recorded statistics are a snapshot of the reference batch's inputs to the layer
-# when `set_reference_batch` ran: as training changes the layers before it, call it
-# again, e.g. from a callback at every epoch,
-# `keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs:
-# layers.set_reference_batch(vbn_gen, z_ref))`. (The paper recomputes the reference
-# statistics with the current weights at every step, inside the graph.)
+# when `set_reference_batch` ran: as training changes the layers before it, they go
+# stale. Train with the callback `keras_gen.callbacks.ReferenceBatch(z_ref)`, which
+# records them again after every batch, so each step normalizes with the current
+# weights' statistics, e.g. `vbn_gan.fit(..., callbacks=[ReferenceBatch(z_ref)])`.
+# (The paper also backpropagates through the reference statistics, inside the graph;
+# here they are constants of each step.)
 
 # %% [markdown]
 # ## 4 · Mode collapse on a ring of Gaussians
