@@ -30,7 +30,9 @@ def build_parser():
     p.add_argument("--dataset", help="TFDS image dataset name or folder of images")
     p.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"))
     p.add_argument("--channels", type=int, choices=[1, 3])
-    p.add_argument("--validation", type=float, default=0.1, help="held-out share")
+    p.add_argument(
+        "--validation", type=float, help="held-out share of --dataset (default 0.1)"
+    )
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--out", help="the preset folder (default runs/NAME)")
@@ -43,14 +45,20 @@ def build_parser():
         "--checkpoint-steps", type=int, default=training.CHECKPOINT_STEPS, help=saves
     )
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="model argument")
-    p.add_argument("--steps-per-execution", type=int, default=1)
+    p.add_argument(
+        "--steps-per-execution",
+        type=int,
+        help="steps per compiled call (default: a preset's recipe, else 1)",
+    )
     p.add_argument(
         "--strategy",
         choices=distribute.STRATEGIES,
         default="default",
         help="tf.distribute strategy (multi_worker reads TF_CONFIG)",
     )
-    p.add_argument("--eval-samples", type=int, default=10000)
+    p.add_argument(
+        "--eval-samples", type=int, help="samples for --dataset's card (default 10000)"
+    )
     p.set_defaults(func=commands.train)
 
     p = sub.add_parser("evaluate", help="measure a trained model's metrics")

@@ -70,8 +70,29 @@ def train(args):
         checkpoint_steps=args.checkpoint_steps,
     )
     if args.dataset is None and args.name in zoo.list_models() and not args.image_size:
+        # A preset trains on its recipe's splits and metrics: these would be ignored.
+        given = [
+            flag
+            for flag, value in (
+                ("--channels", args.channels),
+                ("--validation", args.validation),
+                ("--eval-samples", args.eval_samples),
+            )
+            if value is not None
+        ]
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} apply to training on --dataset; preset "
+                f"{args.name!r} uses its recipe's splits and card (give --dataset "
+                "to train its architecture on other images)."
+            )
         _, meta = training.train_preset(
-            args.name, out, seed=args.seed, **common, **overrides
+            args.name,
+            out,
+            seed=args.seed,
+            steps_per_execution=args.steps_per_execution,
+            **common,
+            **overrides,
         )
     else:
         _, meta = runs.train(
@@ -80,10 +101,12 @@ def train(args):
             out,
             image_size=args.image_size,
             channels=args.channels,
-            validation=args.validation,
+            validation=0.1 if args.validation is None else args.validation,
             seed=args.seed or 0,
-            steps_per_execution=args.steps_per_execution,
-            evaluation_samples=args.eval_samples,
+            steps_per_execution=args.steps_per_execution or 1,
+            evaluation_samples=(
+                10000 if args.eval_samples is None else args.eval_samples
+            ),
             command=args.command_line,
             **common,
             **overrides,

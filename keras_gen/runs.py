@@ -222,7 +222,7 @@ def train(
             supervised=model.takes_labels or bool(run.get("supervised")),
         )
     train_examples = sum(
-        int(b[0].shape[0]) for b in _plain(load("train", 1000, "training"))
+        int(b.shape[0]) for b in _plain(load("train", 1000, "training"))
     )
     with strategy.scope():
         training.compile_preset(model, run, steps_per_execution)
@@ -259,6 +259,7 @@ def train(
             "strategy": type(strategy).__name__,
             "replicas": strategy.num_replicas_in_sync,
             "dtype_policy": model.dtype_policy.name,
+            "steps_per_execution": steps_per_execution,
             "train_wall_time_s": round(wall, 1),
             "train_images_per_s": round(
                 len(history) * train_examples / max(wall, 1e-9)

@@ -192,6 +192,7 @@ def train_preset(
                     else ""
                 ),
                 "dtype_policy": model.dtype_policy.name,
+                "steps_per_execution": spe,
                 "train_wall_time_s": round(wall, 1),
                 "train_images_per_s": round(len(history) * train_examples / wall),
                 "epochs_done": len(history),
