@@ -201,13 +201,20 @@ class WeightNormDense(keras.layers.Layer):
     Args:
         units: Output width.
         activation: Activation (a Keras name or callable).
+        train_scale: Whether g is trained. With `False` only `data_init` sets it,
+            as in the hidden layers of Salimans et al.'s released MNIST networks.
         **kwargs: `keras.layers.Layer` arguments.
     """
 
-    def __init__(self, units, activation=None, **kwargs):
+    def __init__(self, units, activation=None, train_scale=True, **kwargs):
         super().__init__(**kwargs)
         self.units = _positive(units, "units")
         self.activation = keras.activations.get(activation)
+        if not isinstance(train_scale, bool):
+            raise TypeError(
+                f"train_scale must be True or False, got {type(train_scale).__name__}."
+            )
+        self.train_scale = train_scale
 
     def build(self, input_shape):
         self.v = self.add_weight(
@@ -215,7 +222,12 @@ class WeightNormDense(keras.layers.Layer):
             initializer=keras.initializers.RandomNormal(stddev=0.05),
             name="v",
         )
-        self.g = self.add_weight(shape=(self.units,), initializer="ones", name="g")
+        self.g = self.add_weight(
+            shape=(self.units,),
+            initializer="ones",
+            name="g",
+            trainable=self.train_scale,
+        )
         self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="b")
 
     def _direction(self):
@@ -243,6 +255,7 @@ class WeightNormDense(keras.layers.Layer):
         return super().get_config() | {
             "units": self.units,
             "activation": keras.activations.serialize(self.activation),
+            "train_scale": self.train_scale,
         }
 
 

@@ -142,20 +142,28 @@ def reconstruction_terms(x, params, likelihood="bernoulli"):
     return terms
 
 
-def feature_matching_loss(real_features, fake_features):
+def feature_matching_loss(real_features, fake_features, real_weights=None):
     """||E_x f(x) - E_z f(G(z))||^2 over a minibatch (Salimans et al. 2016, 3.1),
     given as a `[m]` vector of that value, so that `distribute.average_loss` of it
     is the value. Under a strategy both means are over the global batch
     (`distribute.batch_mean`), so N replicas descend what one device would. The real
-    features are constants."""
+    features are constants. `real_weights` `[batch]` (0/1, say) makes E_x f(x) a
+    weighted mean over the real examples (the semi-supervised GAN's unlabelled
+    ones)."""
     real = tf.stop_gradient(tf.cast(real_features, "float32"))
     fake = tf.cast(fake_features, "float32")
     m = ops.shape(fake)[0]
     real = ops.reshape(real, (ops.shape(real)[0], -1))
     fake = ops.reshape(fake, (m, -1))
-    value = ops.sum(
-        ops.square(distribute.batch_mean(real) - distribute.batch_mean(fake))
-    )
+    if real_weights is None:
+        real_mean = distribute.batch_mean(real)
+    else:
+        w = tf.reshape(tf.cast(real_weights, "float32"), (-1, 1))
+        # Both sums over the global batch, so every replica has the same mean.
+        real_mean = distribute.batch_mean(real * w) / tf.maximum(
+            distribute.global_mean(w), 1e-6
+        )
+    value = ops.sum(ops.square(real_mean - distribute.batch_mean(fake)))
     return value * ops.ones((m,))
 
 

@@ -142,3 +142,135 @@ def test_decode_checks_its_codes():
             ValueError, match=r"codes of shape \(batch, 2\), got \(1, 3\)"
         ):
             model.decode(np.zeros((1, 3), "float32"))
+
+
+def test_unsupervised_term_can_take_the_unlabelled_examples_only_and_a_weight():
+    model = SemiSupervisedGAN(
+        discriminator=_plain_discriminator(),
+        unsupervised_weight=0.5,
+        unsupervised_examples="unlabelled",
+        **SMALL,
+    )
+    rng = np.random.default_rng(1)
+    real = rng.uniform(0, 1, (6, 28, 28, 1)).astype("float32")
+    fake = rng.uniform(0, 1, (6, 28, 28, 1)).astype("float32")
+    log_zr = np.log(np.exp(np.asarray(model.discriminator(real), "float64")).sum(1))
+    log_zf = np.log(np.exp(np.asarray(model.discriminator(fake), "float64")).sum(1))
+    real_term = np.log1p(np.exp(log_zr)) - log_zr
+    fake_term = np.log1p(np.exp(log_zf))
+
+    # Three of six unlabelled: their mean through the batch mean (weights 2, 0).
+    terms = model._d_loss(real, fake, np.array([3, -1, 0, -1, -1, 7]))
+    unlabelled = np.array([0, 1, 0, 1, 1, 0])
+    expected = 0.5 * (real_term * unlabelled / 0.5 + fake_term)
+    np.testing.assert_allclose(terms["unsupervised"], expected, rtol=1e-5)
+    assert np.mean(expected) == pytest.approx(
+        0.5 * (real_term[[1, 3, 4]].mean() + fake_term.mean()), rel=1e-6
+    )
+    # A batch without unlabelled examples: every example counts.
+    terms = model._d_loss(real, fake, np.array([3, 1, 0, 2, 4, 7]))
+    np.testing.assert_allclose(
+        terms["unsupervised"], 0.5 * (real_term + fake_term), rtol=1e-5
+    )
+
+
+def test_feature_matching_can_weight_the_real_examples():
+    rng = np.random.default_rng(2)
+    real = rng.normal(size=(6, 5)).astype("float32")
+    fake = rng.normal(size=(4, 5)).astype("float32")
+    weights = np.array([0, 1, 0, 1, 1, 0], "float32")
+    value = np.asarray(losses.feature_matching_loss(real, fake, weights))
+    expected = np.sum((real[[1, 3, 4]].mean(0) - fake.mean(0)) ** 2)
+    np.testing.assert_allclose(value, np.full(4, expected), rtol=1e-5)
+    # Without weights every real example counts, which differs here.
+    plain = np.asarray(losses.feature_matching_loss(real, fake))[0]
+    assert abs(plain - expected) > 1e-3
+
+
+def test_the_generator_matches_the_unlabelled_examples_features():
+    model = _compiled(unsupervised_examples="unlabelled")
+    labels = np.array([3, -1, 0, -1])
+    np.testing.assert_array_equal(model._matched_weights(labels), [0, 1, 0, 1])
+    np.testing.assert_array_equal(model._matched_weights(np.arange(4)), [1, 1, 1, 1])
+    assert _compiled()._matched_weights(labels) is None
+
+
+def test_fixed_hidden_scales_keep_their_initialization(mnist_test_arrays):
+    x, y = mnist_test_arrays[0][:200], mnist_test_arrays[1][:200]
+    labels = np.where(np.arange(200) < 100, -1, y)
+    model = _compiled(train_hidden_scales=False)
+    model.initialize(x)
+    dense = [
+        layer for layer in model.discriminator.layers if hasattr(layer, "train_scale")
+    ]
+    hidden, logits = dense[:-1], dense[-1]
+    assert all(not layer.g.trainable for layer in hidden) and logits.g.trainable
+    before = [np.asarray(layer.g) for layer in dense]
+    biases = [np.asarray(layer.bias) for layer in hidden]
+    model.fit(x, labels, batch_size=100, epochs=1, verbose=0)
+    for layer, g in zip(hidden, before[:-1], strict=True):
+        np.testing.assert_array_equal(np.asarray(layer.g), g)
+    assert np.abs(np.asarray(logits.g) - before[-1]).max() > 0
+    assert (
+        max(
+            np.abs(np.asarray(layer.bias) - b).max()
+            for layer, b in zip(hidden, biases, strict=True)
+        )
+        > 0
+    )
+    config = SemiSupervisedGAN.from_config(model.get_config())
+    assert not any(
+        layer.g.trainable
+        for layer in config.discriminator.layers[:-1]
+        if hasattr(layer, "train_scale")
+    )
+
+
+def test_generator_batch_norm_before_the_softplus():
+    model = SemiSupervisedGAN(generator_batch_norm="before", **SMALL)
+    kinds = [type(layer).__name__ for layer in model.generator.layers]
+    bn = kinds.index("BatchNormalization")
+    assert kinds[bn - 1] == "Dense" and kinds[bn + 1] == "Activation"
+    assert not model.generator.layers[bn].scale
+    assert not model.generator.layers[bn - 1].use_bias
+    after = SemiSupervisedGAN(**SMALL).generator.layers
+    assert [type(layer).__name__ for layer in after][1:3] == [
+        "Dense",
+        "BatchNormalization",
+    ]
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (
+            dict(unsupervised_weight=0),
+            ValueError,
+            "unsupervised_weight must be positive, got 0",
+        ),
+        (dict(unsupervised_weight="1"), TypeError, "must be a number, got str"),
+        (
+            dict(unsupervised_examples="some"),
+            ValueError,
+            "'all' or 'unlabelled', got 'some'",
+        ),
+        (
+            dict(generator_batch_norm="never"),
+            ValueError,
+            "'after' or 'before', got 'never'",
+        ),
+    ],
+)
+def test_bad_semi_supervised_options_are_refused(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        SemiSupervisedGAN(**(SMALL | kwargs))
+
+
+def test_initialize_leaves_the_generator_as_built(mnist_test_arrays):
+    # The released code initializes only the discriminator; initializing the
+    # generator on noise saturated its sigmoid (benchmarks/results/ssgan_runs.md).
+    model = SemiSupervisedGAN(**SMALL)
+    before = model.generator.get_weights()
+    model.initialize(mnist_test_arrays[0][:200])
+    for a, b in zip(model.generator.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -306,6 +306,11 @@ class GAN(AdversarialModel):
             )
         return keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
 
+    def _matched_weights(self, labels):
+        """Weights of the real examples whose features the generator matches
+        (`None`: all of them equally)."""
+        return None
+
     @property
     def minibatches_per_step(self):
         return self.d_steps
@@ -348,7 +353,7 @@ class GAN(AdversarialModel):
             if self.feature_matching is not None:
                 real_features = self.discriminate(real, y, training=True)[0]
                 terms["feature_matching"] = losses.feature_matching_loss(
-                    real_features, fake_features
+                    real_features, fake_features, self._matched_weights(y)
                 )
             return terms
 

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .. import losses
+from .. import distribute, losses
 from ..gan_layers import WeightNormDense, data_init_weight_norm
 from .gan import GAN
 from .networks import synced_batch_norm
@@ -24,26 +24,41 @@ def ssgan_discriminator(
     units=(1000, 500, 250, 250, 250),
     input_noise=0.3,
     hidden_noise=0.5,
+    train_hidden_scales=True,
 ):
     """The released code's MNIST discriminator: Gaussian noise on the input,
     weight-normalized dense ReLU layers each followed by Gaussian noise, K
-    weight-normalized logits. The last hidden layer is named `features`."""
+    weight-normalized logits. The last hidden layer is named `features`. With
+    `train_hidden_scales=False` the hidden layers' scales g stay those of the
+    data-dependent initialization (as in the released code; only the logits'
+    scale is trained)."""
     x = keras.Input(tuple(input_shape), name="x")
     h = layers.GaussianNoise(input_noise)(layers.Flatten()(x))
     for i, width in enumerate(units):
         name = "features" if i == len(units) - 1 else None
-        h = WeightNormDense(int(width), activation="relu", name=name)(h)
+        h = WeightNormDense(
+            int(width), activation="relu", train_scale=train_hidden_scales, name=name
+        )(h)
         h = layers.GaussianNoise(hidden_noise)(h)
     return keras.Model(x, WeightNormDense(int(num_classes))(h), name="discriminator")
 
 
-def ssgan_generator(latent_dim, output_shape, units=(500, 500)):
+def ssgan_generator(latent_dim, output_shape, units=(500, 500), batch_norm="after"):
     """z -> softplus layers with batch norm -> a weight-normalized sigmoid layer
-    (the released code's MNIST generator)."""
+    (the released code's MNIST generator). `batch_norm="before"` normalizes the
+    pre-activations (with a shift, no scale) as the released code does; `"after"`
+    normalizes the softplus outputs (with scale and shift)."""
+    if batch_norm not in ("after", "before"):
+        raise ValueError(f"batch_norm must be 'after' or 'before', got {batch_norm!r}.")
     z = keras.Input((int(latent_dim),), name="z")
     h = z
     for width in units:
-        h = synced_batch_norm()(layers.Dense(int(width), activation="softplus")(h))
+        if batch_norm == "before":
+            h = layers.Dense(int(width), use_bias=False)(h)
+            h = layers.Activation("softplus")(synced_batch_norm(scale=False)(h))
+        else:
+            h = layers.Dense(int(width), activation="softplus")(h)
+            h = synced_batch_norm()(h)
     h = WeightNormDense(int(np.prod(output_shape)), activation="sigmoid")(h)
     return keras.Model(z, layers.Reshape(tuple(output_shape))(h), name="generator")
 
@@ -74,6 +89,15 @@ class SemiSupervisedGAN(GAN):
         classifier_ema_decay: `None`, or the decay of a moving average of the
             discriminator's weights (`discriminator_ema`) that `predict_classes`
             uses, as the released code scores its test error.
+        unsupervised_weight: The weight of L_unsupervised in the discriminator's
+            loss (the released code's is 1/2).
+        unsupervised_examples: `"all"`: L_unsupervised's real term and the
+            generator's matched features take every real example of the batch;
+            `"unlabelled"`: only those labelled -1 (as the released code, whose
+            unlabelled batch is separate from the labelled one), or every
+            example if a batch has none.
+        train_hidden_scales: `ssgan_discriminator`'s argument.
+        generator_batch_norm: `ssgan_generator`'s `batch_norm`.
         **game: The `GAN` game arguments (`ema_decay`, `seed`, ...).
 
     Reference:
@@ -86,8 +110,8 @@ class SemiSupervisedGAN(GAN):
     metric_names = ("d_loss", "supervised", "unsupervised", "g_loss")
     evaluations = ("classes",)
     network_arguments = {
-        "generator": ("generator_units",),
-        "discriminator": ("discriminator_units",),
+        "generator": ("generator_units", "generator_batch_norm"),
+        "discriminator": ("discriminator_units", "train_hidden_scales"),
     }
 
     def __init__(
@@ -101,18 +125,37 @@ class SemiSupervisedGAN(GAN):
         discriminator_units=(1000, 500, 250, 250, 250),
         feature_matching="features",
         classifier_ema_decay=None,
+        unsupervised_weight=1.0,
+        unsupervised_examples="all",
+        train_hidden_scales=True,
+        generator_batch_norm="after",
         **game,
     ):
         self.num_classes = self._checked_num_classes(num_classes)
         self.generator_units = tuple(int(u) for u in generator_units)
         self.discriminator_units = tuple(int(u) for u in discriminator_units)
+        self.unsupervised_weight = _positive_weight(unsupervised_weight)
+        if unsupervised_examples not in ("all", "unlabelled"):
+            raise ValueError(
+                "unsupervised_examples must be 'all' or 'unlabelled', got "
+                f"{unsupervised_examples!r}."
+            )
+        self.unsupervised_examples = unsupervised_examples
+        self.train_hidden_scales = bool(train_hidden_scales)
+        self.generator_batch_norm = generator_batch_norm
         self._init_game(
             input_shape,
             latent_dim,
-            generator or ssgan_generator(latent_dim, input_shape, self.generator_units),
+            generator
+            or ssgan_generator(
+                latent_dim, input_shape, self.generator_units, generator_batch_norm
+            ),
             discriminator
             or ssgan_discriminator(
-                input_shape, self.num_classes, self.discriminator_units
+                input_shape,
+                self.num_classes,
+                self.discriminator_units,
+                train_hidden_scales=self.train_hidden_scales,
             ),
             feature_matching=feature_matching,
             **game,
@@ -124,12 +167,19 @@ class SemiSupervisedGAN(GAN):
             self.keep_average("discriminator", classifier_ema_decay)
 
     def initialize(self, x):
-        """The data-dependent initialization of the weight-normalized layers: the
-        discriminator's on the real batch `x`, the generator's on as many noise
-        vectors (Salimans & Kingma 2016; the released code does it once)."""
+        """The data-dependent initialization of the discriminator's
+        weight-normalized layers on the real batch `x` (Salimans & Kingma 2016;
+        the released code does it once, before training).
+
+        The generator's weight-normalized output layer keeps g = 1, as in the
+        released code. Initializing it on noise (what this did before 2026-12-06)
+        standardized its pre-activations under the batch norm's initial moving
+        statistics; with batch statistics, as in training, they were about ten
+        times wider, every pixel's sigmoid saturated from the first step, and the
+        generator collapsed onto one binary image within 100 steps
+        (benchmarks/results/ssgan_runs.md, "Pilots")."""
         x = self.validate_inputs(x, "initialize")
         data_init_weight_norm(self.discriminator, x)
-        data_init_weight_norm(self.generator, self._noise(int(x.shape[0])))
         # The averaged classifier starts from the initialized weights, not from the
         # copy made at construction (which decay 0.999 would keep for an epoch).
         self.reset_averages()
@@ -155,9 +205,16 @@ class SemiSupervisedGAN(GAN):
         fake_logits = self.discriminate(fake, labels, training=True)[1]
         # The mean cross-entropy of the labelled examples, through the batch mean.
         supervised, ce, labelled = losses.labelled_cross_entropy(labels, real_logits)
-        unsupervised = losses.k_plus_one_real_loss(
-            real_logits
-        ) + losses.k_plus_one_fake_loss(fake_logits)
+        real_term = losses.k_plus_one_real_loss(real_logits)
+        weights = self._matched_weights(labels)
+        if weights is not None:
+            # A weighted mean over the global batch, through the batch mean.
+            real_term = (
+                real_term * weights / ops.maximum(distribute.global_mean(weights), 1e-6)
+            )
+        unsupervised = self.unsupervised_weight * (
+            real_term + losses.k_plus_one_fake_loss(fake_logits)
+        )
         return {
             "d_loss": supervised + unsupervised,
             "supervised": (ce, labelled),
@@ -166,6 +223,19 @@ class SemiSupervisedGAN(GAN):
 
     def _g_loss(self, fake_logits):
         return losses.k_plus_one_real_loss(fake_logits)
+
+    def _matched_weights(self, labels):
+        """The 0/1 weights of the unlabelled examples with
+        `unsupervised_examples="unlabelled"` (all ones if the global batch has
+        none), else `None` (every example)."""
+        if self.unsupervised_examples == "all" or labels is None:
+            return None
+        unlabelled = ops.cast(ops.reshape(labels, (-1,)) < 0, "float32")
+        return ops.where(
+            distribute.global_mean(unlabelled) > 0,
+            unlabelled,
+            ops.ones_like(unlabelled),
+        )
 
     def _test_terms(self, x, labels):
         fake = self._generate(self._noise(ops.shape(x)[0]), labels)
@@ -198,5 +268,19 @@ class SemiSupervisedGAN(GAN):
             "generator_units": list(self.generator_units),
             "discriminator_units": list(self.discriminator_units),
             "classifier_ema_decay": self.classifier_ema_decay,
+            "unsupervised_weight": self.unsupervised_weight,
+            "unsupervised_examples": self.unsupervised_examples,
+            "train_hidden_scales": self.train_hidden_scales,
+            "generator_batch_norm": self.generator_batch_norm,
         }
         return self._with_networks(config)
+
+
+def _positive_weight(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(
+            f"unsupervised_weight must be a number, got {type(value).__name__}."
+        )
+    if not value > 0:
+        raise ValueError(f"unsupervised_weight must be positive, got {value}.")
+    return float(value)
