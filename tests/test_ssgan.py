@@ -28,7 +28,9 @@ def _plain_discriminator():
 
 
 def test_discriminator_loss_is_supervised_plus_unsupervised():
-    model = SemiSupervisedGAN(discriminator=_plain_discriminator(), **SMALL)
+    model = SemiSupervisedGAN(
+        discriminator=_plain_discriminator(), unsupervised_examples="all", **SMALL
+    )
     rng = np.random.default_rng(0)
     real = rng.uniform(0, 1, (6, 28, 28, 1)).astype("float32")
     fake = rng.uniform(0, 1, (6, 28, 28, 1)).astype("float32")
@@ -188,11 +190,12 @@ def test_feature_matching_can_weight_the_real_examples():
 
 
 def test_the_generator_matches_the_unlabelled_examples_features():
-    model = _compiled(unsupervised_examples="unlabelled")
+    model = _compiled()  # the default
+    assert model.unsupervised_examples == "unlabelled"
     labels = np.array([3, -1, 0, -1])
     np.testing.assert_array_equal(model._matched_weights(labels), [0, 1, 0, 1])
     np.testing.assert_array_equal(model._matched_weights(np.arange(4)), [1, 1, 1, 1])
-    assert _compiled()._matched_weights(labels) is None
+    assert _compiled(unsupervised_examples="all")._matched_weights(labels) is None
 
 
 def test_fixed_hidden_scales_keep_their_initialization(mnist_test_arrays):

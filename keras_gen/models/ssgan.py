@@ -91,11 +91,14 @@ class SemiSupervisedGAN(GAN):
             uses, as the released code scores its test error.
         unsupervised_weight: The weight of L_unsupervised in the discriminator's
             loss (the released code's is 1/2).
-        unsupervised_examples: `"all"`: L_unsupervised's real term and the
-            generator's matched features take every real example of the batch;
-            `"unlabelled"`: only those labelled -1 (as the released code, whose
-            unlabelled batch is separate from the labelled one), or every
-            example if a batch has none.
+        unsupervised_examples: `"unlabelled"` (default): L_unsupervised's real
+            term and the generator's matched features take only the examples
+            labelled -1 (as the released code, whose unlabelled batch is
+            separate from the labelled one), or every example if a batch has
+            none; `"all"`: every real example of the batch. With `"all"` the
+            100 labelled MNIST images, half of every batch, pull the matched
+            features towards themselves and the classifier collapsed
+            (benchmarks/results/ssgan_runs.md, run 1 and "The port").
         train_hidden_scales: `ssgan_discriminator`'s argument.
         generator_batch_norm: `ssgan_generator`'s `batch_norm`.
         **game: The `GAN` game arguments (`ema_decay`, `seed`, ...).
@@ -126,7 +129,7 @@ class SemiSupervisedGAN(GAN):
         feature_matching="features",
         classifier_ema_decay=None,
         unsupervised_weight=1.0,
-        unsupervised_examples="all",
+        unsupervised_examples="unlabelled",
         train_hidden_scales=True,
         generator_batch_norm="after",
         **game,
