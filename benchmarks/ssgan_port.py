@@ -32,6 +32,11 @@ flag changed says whether that difference matters:
     --noise symmetric      z uniform on [-1, 1], not [0, 1].
     --fake-batch 200       generated examples per step (the library generated as
                            many as the real batch held, labelled ones included).
+    --library-discriminator   keras_gen's `ssgan_discriminator` (a Keras model,
+                           `WeightNormDense` layers, Keras Gaussian noise) and its
+                           `data_init_weight_norm`, in this loop.
+    --library-generator    keras_gen's `ssgan_generator` (Keras Dense and batch
+                           norm, batch statistics in training), in this loop.
     --labels library       the library's labelled subset
                            (`keras_gen.data.splits.balanced_subset`), not this
                            script's own seeded choice.
@@ -77,6 +82,8 @@ def arguments(argv):
     p.add_argument("--noise", choices=("unit", "symmetric"), default="unit")
     p.add_argument("--labels", choices=("port", "library"), default="port")
     p.add_argument("--fake-batch", type=int, default=0, help="0: as many as real")
+    p.add_argument("--library-discriminator", action="store_true")
+    p.add_argument("--library-generator", action="store_true")
     p.add_argument("--out", type=Path, required=True)
     return p.parse_args(argv)
 
@@ -195,6 +202,43 @@ class Generator:
         return tf.sigmoid(h @ (self.v / tf.norm(self.v, axis=0)) * self.g + self.b)
 
 
+class LibraryDiscriminator:
+    """keras_gen's `ssgan_discriminator` behind the port's interface."""
+
+    def __init__(self, train_hidden_scales):
+        import keras
+
+        from keras_gen.models.ssgan import ssgan_discriminator
+
+        net = ssgan_discriminator(
+            (784,), 10, UNITS, train_hidden_scales=train_hidden_scales
+        )
+        self.net = keras.Model(
+            net.inputs, [net.get_layer("features").output, net.outputs[0]]
+        )
+        self.trainable = self.net.trainable_variables
+
+    def __call__(self, x, noise=True, init=False):
+        if init:
+            from keras_gen.gan_layers import data_init_weight_norm
+
+            data_init_weight_norm(self.net, x)
+        return self.net(x, training=noise)
+
+
+class LibraryGenerator:
+    """keras_gen's `ssgan_generator` behind the port's interface."""
+
+    def __init__(self, batch_norm):
+        from keras_gen.models.ssgan import ssgan_generator
+
+        self.net = ssgan_generator(100, (784,), (500, 500), batch_norm)
+        self.trainable = self.net.trainable_variables
+
+    def __call__(self, z):
+        return self.net(z, training=True)
+
+
 def draw_noise(args, n):
     low = -1.0 if args.noise == "symmetric" else 0.0
     return tf.random.uniform((n, 100), low, 1.0)
@@ -220,8 +264,14 @@ def main(argv=None):
         )
     x_lab_all, y_lab_all = x_train[keep], y_train[keep].astype("int32")
 
-    disc = Discriminator(rng, args.train_hidden_scales)
-    gen = Generator(rng, args.generator_bn)
+    if args.library_discriminator:
+        disc = LibraryDiscriminator(args.train_hidden_scales)
+    else:
+        disc = Discriminator(rng, args.train_hidden_scales)
+    if args.library_generator:
+        gen = LibraryGenerator(args.generator_bn)
+    else:
+        gen = Generator(rng, args.generator_bn)
     init_batch = tf.constant(x_train[order[: args.init_examples]])
     disc(init_batch, noise=not args.init_without_noise, init=True)
     d_opt, g_opt = (

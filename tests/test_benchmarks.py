@@ -352,6 +352,41 @@ def test_ssgan_table_run_trains_scores_and_writes_its_json(
     assert meta["recipe"]["train_split"] == "train[:1000]"
 
 
+@pytest.mark.parametrize("library", [False, True])
+def test_ssgan_port_trains_and_logs_each_epoch(mnist, tmp_path, monkeypatch, library):
+    bench = _benchmark_module("ssgan_port")
+    monkeypatch.setenv("TFDS_DATA_DIR", mnist)
+    out = tmp_path / "port.json"
+    argv = ["--epochs", "2", "--steps-per-epoch", "3", "--out", str(out)]
+    if library:
+        argv += ["--library-discriminator", "--library-generator"]
+    bench.main(argv)
+    log = json.loads(out.read_text())
+    assert [row["epoch"] for row in log["epochs"]] == [1, 2]
+    for row in log["epochs"]:
+        assert 0 <= row["validation_error"] <= 1
+        assert row["sample_pixel_std"] > 0 and np.isfinite(row["feature_matching"])
+    assert log["command"].startswith("python benchmarks/ssgan_port.py --epochs 2")
+    assert log["arguments"]["library_discriminator"] == str(library)
+
+
+def test_ssgan_port_table_prints_a_row_per_run_and_marks_missing_epochs(
+    tmp_path, capsys
+):
+    bench = _benchmark_module("ssgan_port_table")
+    for name, errors in [("a", [0.5, 0.25]), ("b", [0.125])]:
+        command = f"python benchmarks/ssgan_port.py --epochs 2 --out {name}.json"
+        epochs = [{"epoch": i + 1, "validation_error": e} for i, e in enumerate(errors)]
+        (tmp_path / f"{name}.json").write_text(
+            json.dumps({"command": command, "epochs": epochs})
+        )
+    bench.main(sorted(str(p) for p in tmp_path.glob("*.json")))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("| run | flags | ep 1 | ep 2 |")
+    assert lines[2] == "| a | `--epochs 2` | 50.0 % | 25.0 % |"
+    assert lines[3] == "| b | `--epochs 2` | 12.5 % | - |"
+
+
 def test_epoch_budget_assignments_parse_json_values():
     bench = _benchmark_module("aae_epoch_budget")
     parsed = bench.assignments(["a=1", 'b={"c": [1, 2]}', "d=null"], "--set")
