@@ -203,11 +203,25 @@ class WeightNormDense(keras.layers.Layer):
         activation: Activation (a Keras name or callable).
         train_scale: Whether g is trained. With `False` only `data_init` sets it,
             as in the hidden layers of Salimans et al.'s released MNIST networks.
+        kernel_initializer: The initializer of the direction v (default N(0, 0.05)).
+            With weight normalization the scale of v does not change the output
+            but sets the step: an Adam step moves v by about the learning rate, so
+            it turns the direction by about lr / |v|.
         **kwargs: `keras.layers.Layer` arguments.
     """
 
-    def __init__(self, units, activation=None, train_scale=True, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        train_scale=True,
+        kernel_initializer=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
+        self.kernel_initializer = keras.initializers.get(
+            kernel_initializer or keras.initializers.RandomNormal(stddev=0.05)
+        )
         self.units = _positive(units, "units")
         self.activation = keras.activations.get(activation)
         if not isinstance(train_scale, bool):
@@ -219,7 +233,7 @@ class WeightNormDense(keras.layers.Layer):
     def build(self, input_shape):
         self.v = self.add_weight(
             shape=(input_shape[-1], self.units),
-            initializer=keras.initializers.RandomNormal(stddev=0.05),
+            initializer=self.kernel_initializer,
             name="v",
         )
         self.g = self.add_weight(
@@ -256,6 +270,7 @@ class WeightNormDense(keras.layers.Layer):
             "units": self.units,
             "activation": keras.activations.serialize(self.activation),
             "train_scale": self.train_scale,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
         }
 
 

@@ -108,6 +108,21 @@ def test_weight_norm_dense_depends_on_the_direction_of_v_only():
     )
 
 
+def test_weight_norm_dense_kernel_initializer_is_used_and_saved(tmp_path):
+    init = keras.initializers.RandomNormal(stddev=0.1, seed=1)
+    inputs = keras.Input((400,))
+    model = keras.Model(
+        inputs, layers.WeightNormDense(300, kernel_initializer=init)(inputs)
+    )
+    assert abs(float(np.std(np.asarray(model.layers[1].v))) - 0.1) < 0.005
+    default = layers.WeightNormDense(300)
+    default.build((None, 400))
+    assert abs(float(np.std(np.asarray(default.v))) - 0.05) < 0.003
+    model.save(tmp_path / "wn.keras")
+    loaded = keras.saving.load_model(tmp_path / "wn.keras").layers[1]
+    assert loaded.kernel_initializer.get_config()["stddev"] == 0.1
+
+
 def test_weight_norm_data_init_standardizes_the_pre_activations(tmp_path):
     layer = layers.WeightNormDense(5, activation="relu")
     x = 3.0 + 2.0 * _features(256, seed=3)

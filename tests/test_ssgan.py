@@ -277,3 +277,17 @@ def test_initialize_leaves_the_generator_as_built(mnist_test_arrays):
     model.initialize(mnist_test_arrays[0][:200])
     for a, b in zip(model.generator.get_weights(), before, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_default_discriminator_directions_start_at_the_released_scale():
+    from keras_gen.gan_layers import WeightNormDense
+    from keras_gen.models.ssgan import ssgan_discriminator
+
+    net = ssgan_discriminator((784,), 10, (300, 200))
+    dense = [layer for layer in net.layers if isinstance(layer, WeightNormDense)]
+    assert len(dense) == 3
+    for layer in dense:
+        assert abs(float(np.std(np.asarray(layer.v))) - 0.1) < 0.01
+    half = ssgan_discriminator((784,), 10, (300, 200), kernel_stddev=0.05)
+    first = next(layer for layer in half.layers if isinstance(layer, WeightNormDense))
+    assert abs(float(np.std(np.asarray(first.v))) - 0.05) < 0.005

@@ -25,22 +25,32 @@ def ssgan_discriminator(
     input_noise=0.3,
     hidden_noise=0.5,
     train_hidden_scales=True,
+    kernel_stddev=0.1,
 ):
     """The released code's MNIST discriminator: Gaussian noise on the input,
     weight-normalized dense ReLU layers each followed by Gaussian noise, K
     weight-normalized logits. The last hidden layer is named `features`. With
     `train_hidden_scales=False` the hidden layers' scales g stay those of the
     data-dependent initialization (as in the released code; only the logits'
-    scale is trained)."""
+    scale is trained). The directions v start from N(0, `kernel_stddev`), the
+    released code's 0.1: with `WeightNormDense`'s default 0.05 every Adam step
+    turned them twice as far, and the classifier degraded after epoch 3
+    (benchmarks/results/ssgan_runs.md, "The port": `library_discriminator`)."""
+    init = keras.initializers.RandomNormal(stddev=float(kernel_stddev))
     x = keras.Input(tuple(input_shape), name="x")
     h = layers.GaussianNoise(input_noise)(layers.Flatten()(x))
     for i, width in enumerate(units):
         name = "features" if i == len(units) - 1 else None
         h = WeightNormDense(
-            int(width), activation="relu", train_scale=train_hidden_scales, name=name
+            int(width),
+            activation="relu",
+            train_scale=train_hidden_scales,
+            kernel_initializer=init,
+            name=name,
         )(h)
         h = layers.GaussianNoise(hidden_noise)(h)
-    return keras.Model(x, WeightNormDense(int(num_classes))(h), name="discriminator")
+    logits = WeightNormDense(int(num_classes), kernel_initializer=init)(h)
+    return keras.Model(x, logits, name="discriminator")
 
 
 def ssgan_generator(latent_dim, output_shape, units=(500, 500), batch_norm="after"):
