@@ -107,7 +107,7 @@ class Adam:
     def apply(self, grads):
         self.t.assign_add(1.0)
         c1, c2 = 1 - self.b1**self.t, 1 - self.b2**self.t
-        for p, g, m, v in zip(self.params, grads, self.m, self.v, strict=False):
+        for p, g, m, v in zip(self.params, grads, self.m, self.v, strict=True):
             m.assign(self.b1 * m + (1 - self.b1) * g)
             v.assign(self.b2 * v + (1 - self.b2) * tf.square(g))
             p.assign_sub(self.lr * (m / c1) / tf.sqrt(v / c2 + self.eps))
@@ -121,7 +121,7 @@ class KerasAdam:
         self.opt = keras.optimizers.Adam(0.003, beta_1=0.5)
 
     def apply(self, grads):
-        self.opt.apply_gradients(zip(grads, self.params, strict=False))
+        self.opt.apply_gradients(zip(grads, self.params, strict=True))
 
 
 def optimizer(kind, params):
@@ -132,7 +132,7 @@ class Discriminator:
     def __init__(self, rng, train_hidden_scales):
         sizes = (784,) + UNITS + (10,)
         self.v, self.g, self.b = [], [], []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=False):
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
             self.v.append(
                 tf.Variable(rng.normal(0, 0.1, (n_in, n_out)), dtype="float32")
             )
@@ -150,7 +150,7 @@ class Discriminator:
         """`(features of the last hidden layer, logits)`."""
         h = x + tf.random.normal(tf.shape(x), stddev=0.3) if noise else x
         features = None
-        for i, (v, g, b) in enumerate(zip(self.v, self.g, self.b, strict=False)):
+        for i, (v, g, b) in enumerate(zip(self.v, self.g, self.b, strict=True)):
             a = h @ (v / tf.norm(v, axis=0))
             if init:  # data-dependent initialization, layer by layer
                 mean = tf.reduce_mean(a, 0)
@@ -171,7 +171,7 @@ class Generator:
         self.batch_norm = batch_norm
         sizes = (100, 500, 500)
         self.w, self.shift, self.scale, self.bias = [], [], [], []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=False):
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
             limit = np.sqrt(6 / (n_in + n_out))  # Glorot uniform
             self.w.append(
                 tf.Variable(rng.uniform(-limit, limit, (n_in, n_out)), dtype="float32")
@@ -363,7 +363,7 @@ def main(argv=None):
             zip(
                 ("supervised", "unsupervised", "feature_matching", "sample_pixel_std"),
                 (sums / args.steps_per_epoch).round(5).tolist(),
-                strict=False,
+                strict=True,
             )
         )
         row |= {
