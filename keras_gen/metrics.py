@@ -15,8 +15,12 @@ import tensorflow as tf
 from scipy import linalg
 from scipy.optimize import linear_sum_assignment
 
+# The clustering and ROC statistics are scikit-learn's (`sklearn.metrics`); these
+# wrappers add the checks and messages the library gives everywhere else. sklearn is
+# imported on first use: importing it costs about a second that most users never need.
 
-def _contingency(labels, clusters):
+
+def _cluster_pair(labels, clusters):
     labels = np.asarray(labels).astype(np.int64).ravel()
     clusters = np.asarray(clusters).astype(np.int64).ravel()
     if labels.shape != clusters.shape:
@@ -24,11 +28,7 @@ def _contingency(labels, clusters):
             f"labels and clusters must have the same length, got {labels.shape} and "
             f"{clusters.shape}."
         )
-    _, li = np.unique(labels, return_inverse=True)
-    _, ci = np.unique(clusters, return_inverse=True)
-    table = np.zeros((li.max() + 1, ci.max() + 1), np.int64)
-    np.add.at(table, (li, ci), 1)
-    return table
+    return labels, clusters
 
 
 def clustering_accuracy(labels, clusters):
@@ -38,68 +38,53 @@ def clustering_accuracy(labels, clusters):
         >>> clustering_accuracy([0, 0, 1, 1], [1, 1, 0, 0])
         1.0
     """
-    table = _contingency(labels, clusters)
+    from sklearn.metrics.cluster import contingency_matrix
+
+    table = contingency_matrix(*_cluster_pair(labels, clusters))
     rows, cols = linear_sum_assignment(-table)
     return float(table[rows, cols].sum() / table.sum())
 
 
-def _entropy(counts):
-    p = counts[counts > 0] / counts.sum()
-    return float(-(p * np.log(p)).sum())
-
-
 def normalized_mutual_info(labels, clusters):
-    """NMI with the arithmetic-mean normalisation: I(Y; C) / ((H(Y) + H(C)) / 2)."""
-    table = _contingency(labels, clusters).astype(np.float64)
-    n = table.sum()
-    joint = table / n
-    outer = np.outer(joint.sum(1), joint.sum(0))
-    nz = joint > 0
-    mi = float((joint[nz] * np.log(joint[nz] / outer[nz])).sum())
-    h = (_entropy(table.sum(1)) + _entropy(table.sum(0))) / 2
-    return mi / h if h > 0 else 1.0
+    """NMI with the arithmetic-mean normalisation: I(Y; C) / ((H(Y) + H(C)) / 2).
+
+    `sklearn.metrics.normalized_mutual_info_score` (its default normalisation).
+    """
+    from sklearn.metrics import normalized_mutual_info_score
+
+    return float(normalized_mutual_info_score(*_cluster_pair(labels, clusters)))
 
 
 def adjusted_rand_index(labels, clusters):
-    """Rand index adjusted for chance (Hubert and Arabie 1985)."""
-    table = _contingency(labels, clusters).astype(np.float64)
+    """Rand index adjusted for chance (Hubert and Arabie 1985).
 
-    def pairs(v):
-        return (v * (v - 1) / 2).sum()
+    `sklearn.metrics.adjusted_rand_score`.
+    """
+    from sklearn.metrics import adjusted_rand_score
 
-    n = table.sum()
-    index = pairs(table)
-    a, b = pairs(table.sum(1)), pairs(table.sum(0))
-    expected = a * b / (n * (n - 1) / 2)
-    maximum = (a + b) / 2
-    return (
-        float((index - expected) / (maximum - expected)) if maximum != expected else 1.0
-    )
+    return float(adjusted_rand_score(*_cluster_pair(labels, clusters)))
 
 
 def roc_auc(scores, positive):
     """Area under the ROC curve of `scores` for the boolean `positive` labels.
 
     The probability that a random positive scores above a random negative (ties
-    count half), computed from ranks.
+    count half): `sklearn.metrics.roc_auc_score`.
     """
+    from sklearn.metrics import roc_auc_score
+
     scores = np.asarray(scores, np.float64).ravel()
     positive = np.asarray(positive, bool).ravel()
     if scores.shape != positive.shape:
         raise ValueError(
             f"scores and positive must match, got {scores.shape} and {positive.shape}."
         )
-    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
-    if n_pos == 0 or n_neg == 0:
-        raise ValueError("roc_auc needs at least one positive and one negative.")
-    order = np.argsort(scores, kind="mergesort")
-    ranks = np.empty(len(scores))
-    sorted_scores = scores[order]
-    # Average ranks over ties.
-    _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
-    avg = first + (counts + 1) / 2.0
-    ranks[order] = np.repeat(avg, counts)
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    if positive.all() or not positive.any():
+        raise ValueError(
+            "roc_auc needs at least one positive and one negative, got "
+            f"{int(positive.sum())} positives of {positive.size}."
+        )
+    return float(roc_auc_score(positive, scores))
 
 
 # -- Parzen window log-likelihood (Goodfellow et al. 2014, Table 1) ----------------
