@@ -12,8 +12,9 @@ import warnings
 
 import numpy as np
 import tensorflow as tf
-from scipy import linalg
+from scipy import linalg, special
 from scipy.optimize import linear_sum_assignment
+from scipy.spatial import distance
 
 # The clustering and ROC statistics are scikit-learn's (`sklearn.metrics`); these
 # wrappers add the checks and messages the library gives everywhere else. sklearn is
@@ -319,12 +320,9 @@ def inception_score_from_probs(probs, splits=10):
         )
     scores = []
     for part in np.array_split(p, int(splits)):
-        marginal = part.mean(0, keepdims=True)
-        # 0 log 0 = 0: classes with no mass add nothing to the divergence.
-        terms = np.where(
-            part > 0, part * (np.log(np.where(part > 0, part, 1)) - np.log(marginal)), 0
-        )
-        scores.append(np.exp(terms.sum(1).mean()))
+        # rel_entr takes 0 log 0 = 0: classes with no mass add nothing.
+        kl = special.rel_entr(part, part.mean(0, keepdims=True)).sum(1)
+        scores.append(np.exp(kl.mean()))
     return float(np.mean(scores)), float(np.std(scores))
 
 
@@ -342,8 +340,7 @@ def median_bandwidth(a, b, max_points=2000):
     """The median heuristic: the median distance between points of `a` and `b`
     pooled (at most `max_points` of them), a Gaussian kernel's usual width."""
     pooled = np.concatenate([a, b])[:max_points].astype("float64")
-    d2 = np.sum((pooled[:, None] - pooled[None]) ** 2, -1)
-    return float(np.sqrt(np.median(d2[np.triu_indices(len(pooled), 1)])))
+    return float(np.median(distance.pdist(pooled)))
 
 
 def mmd_squared(a, b, bandwidth):
@@ -361,8 +358,7 @@ def mmd_squared(a, b, bandwidth):
         raise ValueError("mmd_squared needs 2+ points in each and a bandwidth > 0.")
 
     def kernel(u, v):
-        d2 = np.sum(u**2, 1)[:, None] + np.sum(v**2, 1)[None] - 2 * u @ v.T
-        return np.exp(-np.maximum(d2, 0) / (2 * bandwidth**2))
+        return np.exp(-distance.cdist(u, v, "sqeuclidean") / (2 * bandwidth**2))
 
     kaa, kbb, kab = kernel(a, a), kernel(b, b), kernel(a, b)
     n, m = len(a), len(b)

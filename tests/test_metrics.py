@@ -217,3 +217,27 @@ def test_clustering_statistics_match_their_definitions_on_random_labels():
             assert metrics.adjusted_rand_index(labels, clusters) == pytest.approx(
                 (index - expected) / ((a + b) / 2 - expected), abs=1e-10
             )
+
+
+def test_mmd_and_median_bandwidth_match_their_definitions():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(7, 3)), rng.normal(0.5, 1.0, size=(5, 3))
+    h = 0.8
+
+    def k(u, v):
+        return np.exp(-np.sum((u - v) ** 2) / (2 * h**2))
+
+    within_a = np.mean([k(a[i], a[j]) for i in range(7) for j in range(7) if i != j])
+    within_b = np.mean([k(b[i], b[j]) for i in range(5) for j in range(5) if i != j])
+    across = np.mean([k(u, v) for u in a for v in b])
+    assert metrics.mmd_squared(a, b, h) == pytest.approx(
+        within_a + within_b - 2 * across, rel=1e-12
+    )
+    pooled = np.concatenate([a, b])
+    pairs = [np.linalg.norm(pooled[i] - pooled[j]) for i in range(12) for j in range(i)]
+    assert metrics.median_bandwidth(a, b) == pytest.approx(np.median(pairs))
+    assert metrics.median_bandwidth(a, b, max_points=4) == pytest.approx(
+        np.median([np.linalg.norm(a[i] - a[j]) for i in range(4) for j in range(i)])
+    )
+    with pytest.raises(ValueError, match=r"\[n, d\] and \[m, d\]"):
+        metrics.mmd_squared(a, b[:, :2], h)
