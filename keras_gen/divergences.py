@@ -12,6 +12,7 @@ C(G) = -log 4 + 2 JSD(p_data || p_g) of Goodfellow et al. 2014, Theorem 1.
 """
 
 import numpy as np
+from scipy import special
 
 
 def _distributions(p, q):
@@ -30,10 +31,8 @@ def _distributions(p, q):
 
 
 def _kl(p, q):
-    # 0 log(0 / q) = 0; p log(p / 0) = inf for p > 0.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * (np.log(p) - np.log(q)), 0.0)
-    return terms.sum(-1)
+    # scipy's rel_entr: 0 log(0 / q) = 0, and p log(p / 0) = inf for p > 0.
+    return special.rel_entr(p, q).sum(-1)
 
 
 def kl_divergence(p, q):
@@ -95,10 +94,8 @@ def gan_value(p_data, p_g, d):
             f"d must hold values in [0, 1] of shape {p_data.shape}, got shape "
             f"{d.shape}."
         )
-    with np.errstate(divide="ignore"):
-        real = np.where(p_data > 0, p_data * np.log(d), 0.0)
-        fake = np.where(p_g > 0, p_g * np.log1p(-d), 0.0)
-    return (real + fake).sum(-1)
+    # xlogy / xlog1py give 0 where the probability is 0, whatever D is there.
+    return (special.xlogy(p_data, d) + special.xlog1py(p_g, -d)).sum(-1)
 
 
 def virtual_training_criterion(p_data, p_g):
@@ -110,10 +107,7 @@ def virtual_training_criterion(p_data, p_g):
     """
     p_data, p_g = _distributions(p_data, p_g)
     total = p_data + p_g
-    with np.errstate(divide="ignore", invalid="ignore"):
-        real = np.where(p_data > 0, p_data * (np.log(p_data) - np.log(total)), 0.0)
-        fake = np.where(p_g > 0, p_g * (np.log(p_g) - np.log(total)), 0.0)
-    return (real + fake).sum(-1)
+    return _kl(p_data, total) + _kl(p_g, total)
 
 
 def histogram(samples, bins=32, bounds=None, smoothing=0.0):

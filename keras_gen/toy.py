@@ -8,6 +8,7 @@ quality samples.
 """
 
 import numpy as np
+from scipy.spatial import distance
 
 
 def _positive_int(value, name):
@@ -70,7 +71,7 @@ def mode_coverage(samples, centres, std, threshold=3.0, min_samples=1):
             f"samples must be [N, {centres.shape[1]}] like the centres, got "
             f"{samples.shape}."
         )
-    dist = np.sqrt(((samples[:, None] - centres[None]) ** 2).sum(-1))
+    dist = distance.cdist(samples, centres)
     nearest = dist.argmin(1)
     good = dist[np.arange(len(samples)), nearest] <= threshold * std
     counts = np.bincount(nearest[good], minlength=len(centres))
