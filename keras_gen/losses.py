@@ -109,6 +109,8 @@ def gradient_penalty(critic, real, fake, seed=None):
         tape.watch(x_hat)
         scores = critic(x_hat)
     grads = tape.gradient(scores, x_hat)
+    # Not ops.norm: the norm's gradient at a zero vector is NaN; the 1e-12 keeps it
+    # finite (a critic whose gradient vanishes at x_hat).
     norms = ops.sqrt(ops.sum(ops.square(ops.reshape(grads, (batch, -1))), -1) + 1e-12)
     return ops.square(norms - 1.0)
 

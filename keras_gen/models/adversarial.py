@@ -130,6 +130,10 @@ class AdversarialModel(GenerativeModel):
         Returns:
             The averaged copy (not trainable).
         """
+        # Not Keras' `use_ema=True`: that averages only one optimizer's trainable
+        # variables (no batch-norm statistics), keeps no separate network to sample
+        # from while training, and `SwapEMAWeights` goes through `model.optimizer`,
+        # which these several-optimizer models do not have.
         if (
             isinstance(decay, bool)
             or not isinstance(decay, numbers.Real)
