@@ -17,6 +17,7 @@ dataset of `x` or `(x, y)` batches, built on the model's own verbs:
 `METRIC_DOCS` holds the description of every metric that a model card prints.
 """
 
+import numbers
 import os
 import resource
 import time
@@ -344,17 +345,19 @@ def preset_dataset(
 
 
 def evaluate_preset(
-    name, split="test", limit=None, batch_size=500, data_dir=None, model=None
+    name, split="test", limit=None, batch_size=500, data_dir=None, model=None, skip=0
 ):
     """Measures a preset's metrics on a split (its pretrained weights by default).
 
     Args:
         name: Preset name.
         split: TFDS split string.
-        limit: Use only the first `limit` examples.
+        limit: Use only the first `limit` examples (after `skip`).
         batch_size: Evaluation batch size.
         data_dir: TFDS data dir.
         model: Evaluate this model instead of the pretrained preset.
+        skip: Leave out the first `skip` examples (with `limit`: disjoint subsets
+            of a split, as benchmarks/card_noise.py measures a card's noise).
 
     Returns:
         Dict of metric name to float, plus `examples`.
@@ -366,8 +369,13 @@ def evaluate_preset(
     ds = preset_dataset(
         preset, split, batch_size, data_dir, shuffle=False, supervised=supervised
     )
-    if limit is not None:  # 0 is refused, not taken for "all"
-        ds = ds.unbatch().take(positive_int(limit, "limit")).batch(batch_size)
+    if isinstance(skip, bool) or not isinstance(skip, numbers.Integral) or skip < 0:
+        raise ValueError(f"skip must be an integer >= 0, got {skip!r}.")
+    if skip or limit is not None:  # a limit of 0 is refused, not taken for "all"
+        ds = ds.unbatch().skip(skip)
+        if limit is not None:
+            ds = ds.take(positive_int(limit, "limit"))
+        ds = ds.batch(batch_size)
     options = {}
     if "validation_split" in preset.recipe:
         # Hyperparameters of a metric (e.g. the Parzen sigma) are chosen on it.

@@ -195,3 +195,18 @@ def test_repeated_evaluations_trace_the_loss_step_once():
     del model
     gc.collect()
     assert ref() is None
+
+
+def test_evaluate_preset_skip_measures_disjoint_subsets(mnist):
+    # ae_mnist's terms are per-image means: the halves average to the whole.
+    first = evaluation.evaluate_preset("ae_mnist", limit=200, data_dir=mnist)
+    second = evaluation.evaluate_preset(
+        "ae_mnist", limit=200, skip=200, data_dir=mnist, batch_size=100
+    )
+    both = evaluation.evaluate_preset("ae_mnist", limit=400, data_dir=mnist)
+    assert second["examples"] == 200
+    assert first["bce"] != pytest.approx(second["bce"], rel=1e-6)
+    assert both["bce"] == pytest.approx((first["bce"] + second["bce"]) / 2, rel=1e-5)
+    for bad in (-1, 1.5, True, "3"):
+        with pytest.raises(ValueError, match="skip must be an integer >= 0"):
+            evaluation.evaluate_preset("ae_mnist", limit=10, skip=bad, data_dir=mnist)
