@@ -152,6 +152,33 @@ def test_strategies_by_name_and_clear_errors(monkeypatch):
         distribute.resolve_strategy(2)
 
 
+def test_auto_picks_a_tpu_then_several_gpus_then_the_default(monkeypatch):
+    # No GPU or TPU here: the device list and the strategies are stand-ins, so
+    # the test checks the choice, not TensorFlow's strategies.
+    for variable in distribute.TPU_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    real_list = tf.config.list_logical_devices
+    gpus = []
+
+    def devices(kind=None):
+        return list(gpus) if kind == "GPU" else real_list(kind)
+
+    made = []
+    monkeypatch.setattr(tf.config, "list_logical_devices", devices)
+    monkeypatch.setattr(
+        tf.distribute, "MirroredStrategy", lambda d: made.append(d) or "mirrored"
+    )
+    monkeypatch.setattr(distribute, "_tpu_strategy", lambda: "tpu")
+    assert distribute.get_strategy("auto") is tf.distribute.get_strategy()
+    gpus.append(tf.config.LogicalDevice("/device:GPU:0", "GPU"))
+    assert distribute.get_strategy() is tf.distribute.get_strategy()  # one GPU
+    gpus.append(tf.config.LogicalDevice("/device:GPU:1", "GPU"))
+    assert distribute.get_strategy() == "mirrored"
+    assert made == [["/device:GPU:0", "/device:GPU:1"]]
+    monkeypatch.setenv("COLAB_TPU_ADDR", "10.0.0.2:8470")
+    assert distribute.get_strategy("auto") == "tpu"
+
+
 def test_a_run_trains_under_a_strategy(tmp_path, two_replicas):
     # The session's strategy: a second MirroredStrategy training in the same
     # process can collide with the first's collective keys.
