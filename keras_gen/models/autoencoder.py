@@ -232,8 +232,11 @@ class Autoencoder(GenerativeModel):
     # -- verbs -----------------------------------------------------------------
 
     def encode(self, x):
-        """Maps a batch of inputs to codes `[B, latent_dim]`."""
-        return self.encoder(self.validate_inputs(x, "encode"), training=False)
+        """Maps a batch of inputs to codes `[B, latent_dim]` (float32 under a
+        mixed-precision policy, as every output)."""
+        return as_float32(
+            self.encoder(self.validate_inputs(x, "encode"), training=False)
+        )
 
     def decode(self, h):
         """Maps codes to reconstructions (probabilities or means)."""
