@@ -105,6 +105,13 @@ def table(folder):
     return "\n".join(lines) + "\n"
 
 
+def _shown(folder):
+    """`folder` relative to the repository when it lies inside it."""
+    path = Path(folder).resolve()
+    root = RUNS.parents[2]
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(folder)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -134,8 +141,8 @@ def main(argv=None):
     if args.out:
         Path(args.out).write_text(
             "# Semi-supervised GAN against Salimans et al. 2016, Table 1\n\n"
-            "Printed by `python benchmarks/ssgan_table.py table` from the runs in "
-            "benchmarks/results/ssgan/ (each with its command).\n\n" + text
+            f"Printed by `python benchmarks/ssgan_table.py {' '.join(argv)}` from the "
+            f"runs in {_shown(args.runs)} (each JSON with its command).\n\n" + text
         )
 
 
