@@ -17,7 +17,6 @@ dataset of `x` or `(x, y)` batches, built on the model's own verbs:
 `METRIC_DOCS` holds the description of every metric that a model card prints.
 """
 
-import numbers
 import os
 import resource
 import time
@@ -369,8 +368,7 @@ def evaluate_preset(
     ds = preset_dataset(
         preset, split, batch_size, data_dir, shuffle=False, supervised=supervised
     )
-    if isinstance(skip, bool) or not isinstance(skip, numbers.Integral) or skip < 0:
-        raise ValueError(f"skip must be an integer >= 0, got {skip!r}.")
+    skip = positive_int(skip, "skip") if skip != 0 else 0  # 0 by default
     if skip or limit is not None:  # a limit of 0 is refused, not taken for "all"
         ds = ds.unbatch().skip(skip)
         if limit is not None:
