@@ -108,3 +108,36 @@ def test_discriminator_noise_reaches_a_label_aware_discriminator_too():
         net([z, labels], training=False), net([z, labels], training=False)
     )
     assert not np.allclose(net([z, labels], training=True), net([z, labels]))
+
+
+def test_encoder_noise_perturbs_the_training_input_only():
+    model = _model(encoder_noise=0.3)
+    assert any(
+        isinstance(layer, keras.layers.GaussianNoise) for layer in model.encoder.layers
+    )
+    x, _ = _batch(0.5)
+    logits, z = model.encoder(x, training=False)
+    again, _ = model.encoder(x, training=False)
+    np.testing.assert_array_equal(logits, again)
+    noisy, _ = model.encoder(x, training=True)
+    assert not np.allclose(noisy, logits)
+    restored = SemiSupervisedAAE.from_config(model.get_config())
+    assert restored.encoder_noise == 0.3
+    assert any(
+        isinstance(layer, keras.layers.GaussianNoise)
+        for layer in restored.encoder.layers
+    )
+
+
+def test_without_encoder_noise_the_encoder_has_no_noise_layer():
+    model = _model()
+    assert model.get_config()["encoder_noise"] == 0.0
+    assert not any(
+        isinstance(layer, keras.layers.GaussianNoise) for layer in model.encoder.layers
+    )
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf")])
+def test_encoder_noise_must_be_finite_and_non_negative(bad):
+    with pytest.raises(ValueError, match="encoder_noise must be a finite number >= 0"):
+        _model(encoder_noise=bad)

@@ -22,10 +22,23 @@ from .base import as_float32
 from .networks import code_discriminator, input_range_of
 
 
-def two_head_encoder(input_shape, num_classes, latent_dim, hidden_units, activation):
-    """x -> hidden layers -> `[y logits [B, num_classes], z [B, latent_dim]]`."""
+def two_head_encoder(
+    input_shape, num_classes, latent_dim, hidden_units, activation, input_noise=0.0
+):
+    """x -> hidden layers -> `[y logits [B, num_classes], z [B, latent_dim]]`.
+
+    `input_noise` > 0 adds Gaussian noise of that standard deviation to the input
+    while training (`keras.layers.GaussianNoise`; the decoder's target stays the
+    clean image)."""
+    input_noise = float(input_noise)
+    if not np.isfinite(input_noise) or input_noise < 0:
+        raise ValueError(
+            f"encoder_noise must be a finite number >= 0, got {input_noise}."
+        )
     x = keras.Input(tuple(input_shape), name="x")
     h = layers.Flatten()(x)
+    if input_noise > 0:
+        h = layers.GaussianNoise(input_noise, name="input_noise")(h)
     for units in hidden_units:
         h = layers.Dense(int(units), activation=activation)(h)
     y = layers.Dense(int(num_classes), name="y_logits")(h)
@@ -62,6 +75,9 @@ class SemiSupervisedAAE(AdversarialModel):
             y-discriminator can tell a softmax from an exact one-hot, which drives
             the softmax to saturate, and a saturated softmax passes the
             reconstruction's gradient on to q(y|x) no more.
+        encoder_noise: Standard deviation of the Gaussian noise added to the
+            default encoder's input while training (0: none); the reconstruction
+            target stays the clean image.
         unlabelled_phases: Run the reconstruction and regularization phases on
             the batch's unlabelled examples only, the labelled ones going to the
             supervised phase alone (the paper's split); `False`: every example
@@ -84,7 +100,7 @@ class SemiSupervisedAAE(AdversarialModel):
         "ss_optimizer": ("encoder",),
     }
     network_arguments = {
-        "encoder": ("hidden_units", "activation"),
+        "encoder": ("hidden_units", "activation", "encoder_noise"),
         "decoder": ("hidden_units", "activation"),
         "y_discriminator": ("discriminator_units", "discriminator_noise"),
         "z_discriminator": ("discriminator_units", "discriminator_noise"),
@@ -120,6 +136,7 @@ class SemiSupervisedAAE(AdversarialModel):
         discriminator_noise=0.0,
         unlabelled_phases=False,
         activation="relu",
+        encoder_noise=0.0,
         likelihood="bernoulli",
         seed=None,
         **kwargs,
@@ -132,6 +149,7 @@ class SemiSupervisedAAE(AdversarialModel):
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.discriminator_units = tuple(int(u) for u in discriminator_units)
         self.discriminator_noise = float(discriminator_noise)
+        self.encoder_noise = float(encoder_noise)
         self.unlabelled_phases = bool(unlabelled_phases)
         self.activation = activation
         self.likelihood = likelihood
@@ -143,7 +161,7 @@ class SemiSupervisedAAE(AdversarialModel):
         )
         k, d = self.num_classes, self.latent_dim
         self.encoder = encoder or two_head_encoder(
-            self.data_shape, k, d, self.hidden_units, activation
+            self.data_shape, k, d, self.hidden_units, activation, self.encoder_noise
         )
         self.decoder = decoder or networks.mlp_decoder(
             k + d, self.data_shape, self.hidden_units[::-1], activation
@@ -383,6 +401,7 @@ class SemiSupervisedAAE(AdversarialModel):
             "hidden_units": list(self.hidden_units),
             "discriminator_units": list(self.discriminator_units),
             "discriminator_noise": self.discriminator_noise,
+            "encoder_noise": self.encoder_noise,
             "unlabelled_phases": self.unlabelled_phases,
             "activation": self.activation,
             "likelihood": self.likelihood,
