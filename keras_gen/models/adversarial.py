@@ -211,13 +211,15 @@ class AdversarialModel(GenerativeModel):
                 continue
             means, count = self._histories[name]
             weights = getattr(self, name).trainable_variables
+            # In the means' dtype (the variables' one: float32 under a mixed
+            # policy), the penalty then float32 as every loss.
             distance = tf.add_n(
                 [
-                    ops.sum(ops.square(as_float32(w) - m))
+                    ops.sum(ops.square(ops.cast(w, m.dtype) - m))
                     for w, m in zip(weights, means, strict=True)
                 ]
             )
-            total += ops.cast(count > 0, "float32") * distance
+            total += ops.cast(count > 0, "float32") * as_float32(distance)
         if isinstance(total, float):
             return total
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -230,7 +232,7 @@ class AdversarialModel(GenerativeModel):
             for w, m in zip(
                 getattr(self, name).trainable_variables, means, strict=True
             ):
-                m.assign(m + (as_float32(w) - m) / count)
+                m.assign(m + (ops.cast(w, m.dtype) - m) / count)
 
     # -- discriminators with features ------------------------------------------
 

@@ -10,6 +10,7 @@ from scipy.cluster import vq
 
 from ..layers import SHIFT_ROTATE_NO_XLA, random_shift_rotate
 from .autoencoder import Autoencoder
+from .base import as_float32
 from .shapes import positive_int
 
 
@@ -143,8 +144,9 @@ class DeepClustering(Autoencoder):
         self._declare_metrics(["cluster"])
 
     def _distances(self, h):
-        h = ops.cast(h, "float32")
+        # In the centroids' dtype: float32 under a mixed policy (h may be float16).
         c = ops.convert_to_tensor(self.centroids)
+        h = ops.cast(h, c.dtype)
         return (
             ops.sum(h**2, -1, keepdims=True)
             - 2 * ops.matmul(h, ops.transpose(c))
@@ -159,9 +161,9 @@ class DeepClustering(Autoencoder):
             )
         h = self.encoder(x, training=training)
         terms = self.reconstruction_terms(self.decoder(h, training=training), x)
-        cluster = ops.maximum(ops.min(self._distances(h), axis=-1), 0.0)
+        cluster = as_float32(ops.maximum(ops.min(self._distances(h), axis=-1), 0.0))
         terms["cluster"] = cluster
-        weight = self.clustering_weight * self.clustering_on
+        weight = self.clustering_weight * as_float32(self.clustering_on)
         terms["loss"] = terms["loss"] + weight * cluster
         return terms
 
