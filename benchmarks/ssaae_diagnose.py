@@ -12,7 +12,11 @@ images:
   (log K when the classes are used equally);
 - `grad_y` and `grad_z`: the mean norm of the reconstruction loss' gradient with
   respect to the y logits and to z, per image: how much the unlabelled
-  reconstruction can still move q(y|x), against the style code.
+  reconstruction can still move q(y|x), against the style code;
+- `z_probe_error`: the test error of a linear probe (scikit-learn's logistic
+  regression) that reads the digit from the style code z, fitted on the first half
+  of the validation images and scored on the second: low when z carries the class,
+  which the Gaussian prior on z is meant to keep out of it.
 
     python benchmarks/ssaae_diagnose.py outputs/pilotA --out outputs/pilotA.diag.json
 """
@@ -24,6 +28,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 from keras import ops
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from keras_gen import evaluation, losses, presets, zoo
 from keras_gen.models import ClusteringAAE
@@ -61,6 +68,19 @@ def diagnose(model, x, labels=None):
     return row
 
 
+def z_probe_error(model, batches):
+    """`z_probe_error` of the module docstring."""
+    codes, labels = [], []
+    for x, y in batches:
+        codes.append(ops.convert_to_numpy(model._heads(x)[1]))
+        labels.append(y.numpy())
+    z, labels = np.concatenate(codes), np.concatenate(labels)
+    half = len(z) // 2
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    probe.fit(z[:half], labels[:half])
+    return float(1.0 - probe.score(z[half:], labels[half:]))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder")
@@ -79,6 +99,8 @@ def main(argv=None):
         row = {"epochs": epoch} | {
             k: float(np.mean([p[k] for p in parts])) for k in parts[0]
         }
+        if not isinstance(model, ClusteringAAE):
+            row["z_probe_error"] = z_probe_error(model, batches)
         rows.append(row)
         print(json.dumps(row), flush=True)
     if args.out:

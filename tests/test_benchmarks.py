@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_gen import presets
 
@@ -584,3 +585,27 @@ def test_throughput_options_and_data_wait_smoke_print_their_tables(mnist):
     assert row[1].strip() == "vae_mnist" and row[4].strip().endswith("%")
     low, high = map(float, row[5].split("-"))  # one run: its range is its median
     assert low == high == float(row[2])
+
+
+def test_the_style_probe_reads_a_class_from_z_only_when_z_carries_it(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    bench = _benchmark_module("ssaae_diagnose")
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 2000)
+    centres = rng.normal(0, 3, (10, 4))
+
+    class Heads:
+        def __init__(self, carries_class):
+            self.carries = carries_class
+
+        def _heads(self, x):
+            rows = x.numpy().astype(int)
+            z = rng.normal(0, 1, (len(rows), 4))
+            return None, z + centres[rows] if self.carries else z
+
+    batches = [
+        (tf.constant(labels[i : i + 500]), tf.constant(labels[i : i + 500]))
+        for i in range(0, 2000, 500)
+    ]
+    assert bench.z_probe_error(Heads(True), batches) < 0.1
+    assert bench.z_probe_error(Heads(False), batches) > 0.8
