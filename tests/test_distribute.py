@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gen import Autoencoder, distribute, losses
+from keras_gen import Autoencoder, distribute, losses, zoo
 
 STEPS, GLOBAL_BATCH = 3, 32
 
@@ -231,10 +231,11 @@ def _mismatch(name, strategy, monkeypatch):
     )
 
 
-@pytest.mark.parametrize("name", ["vae_mnist", "gan_mnist", "aae_mnist"])
+@pytest.mark.parametrize("name", zoo.list_models())
 def test_the_step_check_fails_on_per_replica_averaging(name, two_replicas, monkeypatch):
     # harness.check_distributed_step would catch a loss each replica divides by its
-    # own batch size (every phase of a two- or three-optimizer step goes through it).
+    # own batch size, in every family (every phase of a two- or three-optimizer
+    # step goes through distribute.average_loss).
     monkeypatch.setattr(
         distribute, "average_loss", lambda per_example: tf.reduce_mean(per_example)
     )
