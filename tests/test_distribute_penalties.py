@@ -1,8 +1,9 @@
 """Penalties and trackers on 2 replicas: layer losses (a user's regularizers) and
 the historical-averaging penalty are counted once over the replicas, and the logged
 metrics are the single-device ones. The registry's first-step check cannot see
-either penalty: no preset network has a regularizer, and the historical means are
-empty until the first step has ended. Here several steps run, in float64 (see
+either penalty: no preset network has a regularizer, and the historical penalty is zero
+on the first two steps (the mean then equals the weights), so STEPS must be at
+least 3. Here several steps run, in float64 (see
 `harness.first_step_mismatch`), with the same noise on both sides."""
 
 import keras
