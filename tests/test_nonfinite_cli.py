@@ -15,6 +15,7 @@ from keras_gen import training
 from keras_gen.models import resume
 
 from .test_any_shape import write_images
+from .test_resume_cli import _state
 
 # After training step POISON_AT's callbacks ran, every weight of the model becomes
 # NaN: step POISON_AT + 1 logs NaN losses.
@@ -56,11 +57,6 @@ def _train(folder, out, cwd, poison_at=0, resume=False):
         text=True,
         timeout=600,
     )
-
-
-def _state(out):
-    with np.load(out / training.STATE_DIR / resume.STATE_FILE) as saved:
-        return {k: saved[k] for k in saved.files if k != "__paths__"}
 
 
 @pytest.mark.slow
