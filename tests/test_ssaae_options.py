@@ -1,6 +1,8 @@
 """The semi-supervised AAE's options: noise on the discriminators' inputs, and
 reconstruction and regularization phases on the unlabelled examples only."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -97,8 +99,10 @@ def test_discriminator_noise_is_a_training_only_gaussian_noise_layer():
 
 
 def test_negative_discriminator_noise_is_refused():
-    with pytest.raises(ValueError, match="input_noise must be >= 0, got -0.1"):
+    with pytest.raises(ValueError, match="input_noise must be a finite number >= 0"):
         code_discriminator(4, (8,), input_noise=-0.1)
+    with pytest.raises(ValueError, match="discriminator_noise must be a finite"):
+        _model(discriminator_noise=-0.1)
 
 
 def test_discriminator_noise_reaches_a_label_aware_discriminator_too():
@@ -141,3 +145,37 @@ def test_without_encoder_noise_the_encoder_has_no_noise_layer():
 def test_encoder_noise_must_be_finite_and_non_negative(bad):
     with pytest.raises(ValueError, match="encoder_noise must be a finite number >= 0"):
         _model(encoder_noise=bad)
+
+
+def _own_encoder():
+    from keras_gen.models.ssaae import two_head_encoder
+
+    return two_head_encoder((6, 6, 1), 3, 2, (16,), "relu")
+
+
+@pytest.mark.parametrize(
+    "bad, error", [("0.3", TypeError), (True, TypeError), (-1.0, ValueError)]
+)
+def test_encoder_noise_is_checked_with_your_own_encoder_too(bad, error):
+    with pytest.raises(error, match="encoder_noise must be a"):
+        _model(encoder=_own_encoder(), encoder_noise=bad)
+
+
+def test_encoder_noise_with_your_own_encoder_warns_that_it_is_ignored():
+    with pytest.warns(UserWarning, match=r"encoder_noise=0\.3 shapes only the encoder"):
+        model = _model(encoder=_own_encoder(), encoder_noise=0.3)
+    assert not any(
+        isinstance(layer, keras.layers.GaussianNoise) for layer in model.encoder.layers
+    )
+    # Nothing to warn of at the default, nor when the saved config is reloaded.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _model(encoder=_own_encoder())
+        SemiSupervisedAAE.from_config(model.get_config())
+
+
+def test_an_argument_shaping_a_network_the_model_still_builds_does_not_warn():
+    # hidden_units shapes the decoder too, which the model builds.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _model(encoder=_own_encoder(), discriminator_noise=0.2)

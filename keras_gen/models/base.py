@@ -9,6 +9,8 @@ saving. `GenerativeModel` adds the verbs of models that sample.
 """
 
 import copy
+import inspect
+import warnings
 
 import keras
 import numpy as np
@@ -296,8 +298,30 @@ class Model(InputChecks, keras.Model):
     network_arguments = {}
 
     def _given_networks(self, **networks):
-        """Records which sub-networks the constructor was given (not built)."""
+        """Records which sub-networks the constructor was given (not built), and
+        warns of an argument set away from its default that shapes only given
+        networks: it would be silently ignored (e.g. `encoder_noise` with your own
+        encoder)."""
         self._given = {name: net is not None for name, net in networks.items()}
+        defaults = inspect.signature(type(self).__init__).parameters
+        for argument in self._unused_arguments(self._given):
+            if argument not in defaults or not hasattr(self, argument):
+                continue
+            default = defaults[argument].default
+            if default is inspect.Parameter.empty:
+                continue
+            value = getattr(self, argument)
+            if isinstance(default, (list, tuple)):
+                default = tuple(default)
+            if value != default:
+                nets = [n for n, a in self.network_arguments.items() if argument in a]
+                warnings.warn(
+                    f"{type(self).__name__}: {argument}={value!r} shapes only the "
+                    f"{' and '.join(nets)} the model builds, but you gave your own, "
+                    f"so it is ignored (and not saved). Build it into your network "
+                    f"to use it.",
+                    stacklevel=3,
+                )
 
     def get_config(self):
         return {

@@ -12,7 +12,7 @@ import keras
 from keras import layers
 
 from ..layers import Maxout, MinibatchDiscrimination
-from .shapes import check_conv_shape
+from .shapes import check_conv_shape, noise_std
 from .shapes import checked_shape as _shape
 from .shapes import positive_int as _positive
 
@@ -377,9 +377,7 @@ def code_discriminator(
     than the noise (e.g. a softmax output of 0.97 from an exact one-hot)."""
     z = keras.Input((int(code_dim),), name="z")
     inputs, h = z, z
-    input_noise = float(input_noise)
-    if input_noise < 0:
-        raise ValueError(f"input_noise must be >= 0, got {input_noise}.")
+    input_noise = noise_std(input_noise, "input_noise")
     if input_noise > 0:
         h = layers.GaussianNoise(input_noise, name="input_noise")(h)
     if num_classes:

@@ -6,6 +6,7 @@ sizes work and how to resize (`image_size=` of `keras_gen.data.load` and
 `from_arrays`, `--image-size` of `keras-gen train`).
 """
 
+import math
 import numbers
 
 
@@ -48,6 +49,18 @@ def positive_int(value, name):
     if int(value) != value or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
+
+
+def noise_std(value, name):
+    """`value` as a finite float >= 0 (a noise standard deviation), else a
+    `TypeError` (not a number) or `ValueError` naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be a number >= 0, got {value!r} ({type(value).__name__})."
+        )
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
+    return float(value)
 
 
 def nearest_multiple(size, factor):

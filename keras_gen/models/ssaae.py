@@ -20,6 +20,7 @@ from . import networks
 from .adversarial import AdversarialModel
 from .base import as_float32
 from .networks import code_discriminator, input_range_of
+from .shapes import noise_std
 
 
 def two_head_encoder(
@@ -30,11 +31,7 @@ def two_head_encoder(
     `input_noise` > 0 adds Gaussian noise of that standard deviation to the input
     while training (`keras.layers.GaussianNoise`; the decoder's target stays the
     clean image)."""
-    input_noise = float(input_noise)
-    if not np.isfinite(input_noise) or input_noise < 0:
-        raise ValueError(
-            f"encoder_noise must be a finite number >= 0, got {input_noise}."
-        )
+    input_noise = noise_std(input_noise, "encoder_noise")
     x = keras.Input(tuple(input_shape), name="x")
     h = layers.Flatten()(x)
     if input_noise > 0:
@@ -148,8 +145,8 @@ class SemiSupervisedAAE(AdversarialModel):
         self.latent_dim = networks._positive(latent_dim, "latent_dim")
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.discriminator_units = tuple(int(u) for u in discriminator_units)
-        self.discriminator_noise = float(discriminator_noise)
-        self.encoder_noise = float(encoder_noise)
+        self.discriminator_noise = noise_std(discriminator_noise, "discriminator_noise")
+        self.encoder_noise = noise_std(encoder_noise, "encoder_noise")
         self.unlabelled_phases = bool(unlabelled_phases)
         self.activation = activation
         self.likelihood = likelihood
