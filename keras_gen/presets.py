@@ -190,21 +190,77 @@ def load_preset_folder(
 # config is refused before anything is built (a latent size of 10**9 would ask for
 # terabytes of weights).
 MAX_SIZE = 2**20
+# Sizes that each pass MAX_SIZE can still add up to gigabytes (`latent_dim=10**6`,
+# `hidden_units=[10**6, 10**6]`), so their total is bounded too, by an estimate of
+# the parameter count (see `_implied_params`): 2**28 parameters are 1 GiB of
+# float32. The shipped presets estimate at most about 9 million (dcn_mnist),
+# thirty times below the bound.
+MAX_PARAMS = 2**28
 
 
-def _check_sizes(value, file, key="config"):
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _sizes(value, key="config"):
+    # (field, size) for every integer of a config but seeds; a shape (a list of
+    # integers and None under a key naming a shape) is one size: its element count.
     if isinstance(value, dict):
         for k, v in value.items():
-            _check_sizes(v, file, k)
+            yield from _sizes(v, k)
+    elif isinstance(value, list | tuple):
+        if "shape" in str(key) and all(_is_int(v) or v is None for v in value):
+            yield key, math.prod(abs(v) for v in value if v is not None)
+        else:
+            for v in value:
+                yield from _sizes(v, key)
+    elif _is_int(value) and "seed" not in str(key):
+        yield key, value
+
+
+def _implied_params(config):
+    """An estimate of the parameters a config builds, from its size fields alone.
+
+    A dense chain from an input of `P` values through widths `w_1 ... w_n` has
+    `P * w_1 + sum(w_i * w_(i+1))` weights, at most `(P + max w) * sum w`; the
+    estimate is that with `P` the largest shape's element count and `w` every
+    other integer of the config (widths, latent size, filters, counts; each
+    counted as at least 1, so a long list of small widths is counted too).
+
+    Returns:
+        The estimate and `{field: sum of its sizes}`.
+    """
+    pixels, largest, fields = 1, 0, {}
+    for key, size in _sizes(config):
+        if "shape" in str(key):
+            pixels = max(pixels, size)
+        else:
+            largest = max(largest, abs(size))
+            fields[key] = fields.get(key, 0) + max(abs(size), 1)
+    return (pixels + largest) * sum(fields.values()), fields
+
+
+def _check_sizes(config, file):
+    _check_each_size(config, file)
+    estimate, fields = _implied_params(config)
+    if estimate > MAX_PARAMS:
+        top = sorted(fields.items(), key=lambda item: -item[1])[:3]
+        named = ", ".join(f"{k} (sizes adding to {v:,})" for k, v in top)
+        raise ValueError(
+            f"{file}: its sizes imply about {estimate:,} parameters, more than the "
+            f"bound of {MAX_PARAMS:,} (1 GiB of float32); the largest fields: "
+            f"{named}. The file was edited or is not a keras_gen one."
+        )
+
+
+def _check_each_size(value, file, key="config"):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_each_size(v, file, k)
     elif isinstance(value, list | tuple):
         for v in value:
-            _check_sizes(v, file, key)
-    elif (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and "seed" not in str(key)
-        and abs(value) > MAX_SIZE
-    ):
+            _check_each_size(v, file, key)
+    elif _is_int(value) and "seed" not in str(key) and abs(value) > MAX_SIZE:
         raise ValueError(
             f"{file}: {key}={value} is implausibly large (expected at most "
             f"{MAX_SIZE:,}); the file was edited or is not a keras_gen one."

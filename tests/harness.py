@@ -342,11 +342,12 @@ class _Snapshots(keras.callbacks.Callback):
 
 
 def check_every_batch_is_checked(name, ctx):
-    """A NaN or out-of-range pixel, or a label out of range, in a later batch of a
-    tf.data pipeline is a ValueError, and the bad batch updates no weight and no
-    optimizer state."""
-    cases = [(np.nan, "NaN"), (3.0, "expected values in")]
-    cases.append((("label", 13), "expected integer labels in"))
+    """A NaN, infinite or out-of-range pixel, or a label out of range (13 or -2),
+    in a later batch of a tf.data pipeline is a ValueError, and the bad batch
+    updates no weight and no optimizer state."""
+    cases = [(np.nan, "NaN"), (np.inf, "infinite"), (3.0, "expected values in")]
+    cases += [(("label", 13), "expected integer labels in")]
+    cases += [(("label", -2), "expected integer labels in")]
     for bad, message in cases:
         model = small_model(name)
         compile_model(model)
@@ -422,6 +423,34 @@ def check_a_later_batch_of_another_shape_is_refused(name):
     assert_same_weights(state, optimizer_state(model))
 
 
+def check_validation_data_and_evaluate(name, ctx):
+    """`fit(validation_data=...)` reports `val_` metrics of the model's own and
+    `evaluate` returns the same metrics, finite, from the model's `test_step`,
+    changing no weight and no optimizer state."""
+    model = small_model(name)
+    compile_model(model)
+    x, held_out = fake_batch(model, 32), fake_batch(model, 16, seed=1)
+
+    def batches(images):
+        return tf.data.Dataset.from_tensor_slices(fit_data(model, images)).batch(8)
+
+    history = model.fit(batches(x), validation_data=batches(held_out), verbose=0)
+    assert_finite_history(history)
+    trained = [k for k in history.history if not k.startswith("val_")]
+    validated = [k[4:] for k in history.history if k.startswith("val_")]
+    assert validated, f"no val_ metrics in {sorted(history.history)}"
+    assert set(validated) <= set(trained), (validated, trained)
+    before = (weights_of(model), optimizer_state(model))
+    scores = model.evaluate(batches(held_out), verbose=0, return_dict=True)
+    assert set(scores) == set(validated), (sorted(scores), sorted(validated))
+    assert all(np.isfinite(v) for v in scores.values()), scores
+    assert_same_weights(before[0], model.get_weights())
+    assert_same_weights(before[1], optimizer_state(model))
+    # The held-out score is of the held-out images: other images score otherwise.
+    other = model.evaluate(batches(x), verbose=0, return_dict=True)
+    assert any(other[k] != scores[k] for k in scores), (scores, other)
+
+
 CHECKS = [
     check_build_and_call,
     check_fit_step,
@@ -433,6 +462,7 @@ CHECKS = [
     check_distributed_step,
     check_replicas_draw_their_own_noise,
     check_every_batch_is_checked,
+    check_validation_data_and_evaluate,
 ]
 
 

@@ -2,6 +2,8 @@
 
 import copy
 import json
+import math
+import re
 import shutil
 import subprocess
 import warnings
@@ -61,10 +63,21 @@ def test_sample_writes_a_png(tmp_path):
 
 @pytest.mark.slow
 def test_quickstart_trains_and_writes_the_figure(mnist, tmp_path, capsys):
-    path = training.quickstart(tmp_path / "qs", epochs=1, data_dir=mnist)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    out_dir = tmp_path / "qs"
+    argv = ["quickstart", "--epochs", "1", "--out", str(out_dir), "--data-dir", mnist]
+    assert cli.main(argv) == 0
+    assert [p.name for p in out_dir.iterdir()] == ["samples.png"]
+    assert (out_dir / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     out = capsys.readouterr().out
-    assert "wrote" in out and "test BCE" in out
+    trained = re.search(
+        r"trained 1 epochs in (\S+) s; test BCE (\S+) nats/image, MSE (\S+)/pixel", out
+    )
+    assert trained, out
+    seconds, bce, mse = map(float, trained.groups())
+    assert all(map(math.isfinite, (seconds, bce, mse))), out
+    # One epoch gives ~94 nats and ~0.019 here; 0.5 per pixel would be 543 nats.
+    assert 0 < bce < 200 and 0 < mse < 0.05, out
+    assert f"wrote {(out_dir / 'samples.png').resolve()}" in out
 
 
 @pytest.mark.slow

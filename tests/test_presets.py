@@ -202,6 +202,27 @@ def _lambda_config(config):
             ),
             "config.json does not build a model",
         ),
+        # Each size passes MAX_SIZE, their total would be gigabytes: refused with
+        # the fields that make it up (see test_huge_totals_are_refused_unbuilt).
+        (
+            lambda p: _edit_json(
+                p / "config.json", lambda c: c["config"].update(latent_dim=10**6)
+            ),
+            r"imply about [\d,]+ parameters.*bound of 268,435,456.*latent_dim",
+        ),
+        (
+            lambda p: _edit_json(
+                p / "config.json",
+                lambda c: c["config"].update(hidden_units=[10**6, 10**6]),
+            ),
+            r"imply about [\d,]+ parameters.*hidden_units \(sizes adding to 2,0",
+        ),
+        (
+            lambda p: _edit_json(
+                p / "config.json", lambda c: c["config"].update(hidden_units=[-5, 100])
+            ),
+            "config.json does not build a model: hidden_units must be a positive",
+        ),
         (lambda p: (p / "model.weights.h5").unlink(), "has no model.weights.h5"),
         (
             lambda p: (p / "model.weights.h5").write_bytes(
@@ -217,6 +238,85 @@ def test_a_damaged_folder_is_refused_naming_the_file(tmp_path, damage, message):
     with pytest.raises(ValueError, match=message) as refused:
         presets.load_preset_folder(folder)
     assert str(folder) in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        {"latent_dim": 10**6},
+        {"hidden_units": [10**6, 10**6]},
+        {"hidden_units": [1] * 10**6},
+    ],
+)
+def test_huge_totals_are_refused_unbuilt(tmp_path, monkeypatch, sizes):
+    folder = _folder(tmp_path)
+    _edit_json(folder / "config.json", lambda c: c["config"].update(sizes))
+
+    def build(*args, **kwargs):
+        raise AssertionError("a model was built from a refused config")
+
+    # load_preset_folder builds only through Keras' deserialization: nothing is.
+    monkeypatch.setattr(keras.saving, "deserialize_keras_object", build)
+    with pytest.raises(ValueError, match="bound of 268,435,456") as refused:
+        presets.load_preset_folder(folder)
+    assert str(folder / "config.json") in str(refused.value)
+    assert next(iter(sizes)) in str(refused.value)
+
+
+def _shipped_configs():
+    from keras_gen import zoo
+
+    folders = sorted(zoo.zoo_dir().glob(f"*/{presets.CONFIG_FILE}"))
+    assert len(folders) >= len(zoo.list_models(pretrained=True)) > 0
+    shipped = {f.parent.name: json.loads(f.read_text())["config"] for f in folders}
+    registered = {n: zoo.get_preset(n).config for n in zoo.list_models()}
+    return shipped, registered
+
+
+def test_no_shipped_or_registered_preset_comes_near_the_size_bound():
+    for configs in _shipped_configs():
+        for name, config in configs.items():
+            presets._check_sizes(json.loads(json.dumps(config)), name)
+            # At least 16 times below: the largest, dcn_mnist, is about 9 million.
+            estimate, _ = presets._implied_params(json.loads(json.dumps(config)))
+            assert estimate < presets.MAX_PARAMS / 16, name
+
+
+def _lambda_model():
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, keras.layers.Lambda(lambda t: 2 * t)(inputs)), (4,)
+
+
+def _autoencoder_with_lambda():
+    # keras_gen's from_config deserializes sub-networks itself: it must not get
+    # around the safe mode of the load that called it.
+    encoder = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(8),
+            keras.layers.Lambda(lambda t: 2 * t),
+        ]
+    )
+    model = Autoencoder(hidden_units=(16,), latent_dim=8, encoder=encoder, seed=0)
+    return model, (28, 28, 1)
+
+
+@pytest.mark.parametrize("make", [_lambda_model, _autoencoder_with_lambda])
+def test_a_keras_file_with_a_lambda_loads_only_when_opted_in(tmp_path, make):
+    # keras_gen has no loader of its own for `.keras` files (create_model takes a
+    # preset name or folder): a user loads one with keras.saving.load_model.
+    model, shape = make()
+    x = np.random.default_rng(0).uniform(0, 1, (2, *shape))
+    x = x.astype("float32")
+    expected = keras.ops.convert_to_numpy(model(x))
+    path = tmp_path / "lambda.keras"
+    model.save(path)
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        keras.saving.load_model(path)
+    loaded = keras.saving.load_model(path, safe_mode=False)
+    assert type(loaded) is type(model)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), expected)
 
 
 def test_a_weights_file_that_is_not_hdf5_is_refused_even_with_its_hash(tmp_path):

@@ -211,30 +211,38 @@ def _check_images(name):
     return 500 if "likelihood" in kinds else 2000
 
 
-# The README's bars, as absolute floors: `(metric, "<=" or ">=", bar, allowance)`.
-# The card's value (the full test split) must meet the bar; the test's subset
-# re-measurement must meet it within `allowance`, about 3 standard errors of the
-# subset: NLL on 500 images about 1 nat; an error of 4 % on 2,000 images 0.0044; a
-# Parzen estimate its own measured standard error (a callable of the measurement);
-# class shares of samples from fixed noise, 0.01.
+# The README's bars, as absolute floors: `(metric, "<=" or ">=", bar, repeat)`.
+# The card's value (the full test split) must meet the bar. The re-measurement here
+# is of a fixed subset (the first 500 or 2,000 test images), whose value
+# `benchmarks/card_noise.py` recorded (its subset 0): the bar moves by that subset's
+# recorded gap to the card, and the re-measurement must meet it within `repeat`,
+# the spread of measuring the same subset again. The images and their binarization
+# are fixed, so only the importance samples of an NLL vary: vae_mnist's NLL of 100
+# images measured 3 times (k=5000, `python benchmarks/nll_repeat.py vae_mnist`,
+# benchmarks/results/nll_repeat.md) differed by 0.73 nats per image, 0.033 for a
+# mean of 500, so 0.25 nats; the other metrics are deterministic (fixed noise, fixed
+# images), so a rounding allowance. A vae_mnist at NLL 90 or a gan_mnist at Parzen
+# 188 fails (their bars on the subset are 88.4 and 192.3).
 BARS = {
-    "vae_mnist": [("nll", "<=", 88.5, 3.0)],
-    "m2_mnist_100labels": [("error", "<=", 0.05, 0.015)],
-    "aae_gaussian_mnist": [
-        ("parzen_log_likelihood", ">=", 282.0, lambda m: 3 * m["parzen_std_error"])
-    ],
-    "gan_mnist": [
-        ("parzen_log_likelihood", ">=", 200.0, lambda m: 3 * m["parzen_std_error"])
-    ],
+    "vae_mnist": [("nll", "<=", 88.5, 0.25)],
+    "m2_mnist_100labels": [("error", "<=", 0.05, 0.001)],
+    "aae_gaussian_mnist": [("parzen_log_likelihood", ">=", 282.0, 0.5)],
+    "gan_mnist": [("parzen_log_likelihood", ">=", 200.0, 0.5)],
     "dcgan_mnist": [
-        ("min_class_fraction", ">=", 0.07, 0.01),
-        ("max_class_fraction", "<=", 0.13, 0.01),
+        ("min_class_fraction", ">=", 0.07, 0.002),
+        ("max_class_fraction", "<=", 0.13, 0.002),
     ],
     "wgan_gp_mnist": [
-        ("min_class_fraction", ">=", 0.07, 0.01),
-        ("max_class_fraction", "<=", 0.13, 0.01),
+        ("min_class_fraction", ">=", 0.07, 0.002),
+        ("max_class_fraction", "<=", 0.13, 0.002),
     ],
 }
+
+
+def _subset_bar(name, metric, bar):
+    """`bar` moved by the recorded gap between the test's subset and the card."""
+    entry = CARD_NOISE[name]
+    return bar + entry["values"][metric][0] - entry["card"][metric]
 
 
 # Each card metric's spread over disjoint test subsets of the size re-measured here
@@ -284,6 +292,20 @@ def test_every_bar_names_a_shipped_metric():
         for metric, op, bar, _ in bars:
             assert metric in card, (name, metric)
             assert _meets(card[metric], op, bar), (name, metric, card[metric], bar)
+            # The recorded subset meets the moved bar, with the card's margin.
+            moved = _subset_bar(name, metric, bar)
+            assert _meets(CARD_NOISE[name]["values"][metric][0], op, moved), name
+
+
+def test_the_subset_bars_refuse_the_issues_examples_of_worse_weights():
+    # The review's examples of re-measurements that passed the earlier allowances.
+    assert not _meets(90.0, "<=", _subset_bar("vae_mnist", "nll", 88.5), 0.25)
+    assert not _meets(
+        188.0, ">=", _subset_bar("gan_mnist", "parzen_log_likelihood", 200.0), 0.5
+    )
+    assert not _meets(
+        0.078, "<=", _subset_bar("m2_mnist_100labels", "error", 0.05), 0.001
+    )
 
 
 @pytest.mark.timeout(1800)
@@ -316,9 +338,9 @@ def test_shipped_preset_reproduces_its_card(name, mnist):
             assert measured[key] == pytest.approx(value, abs=0.04), key
         else:
             assert measured[key] == pytest.approx(value, rel=0.08), key
-    for metric, op, bar, allowance in BARS.get(name, []):
-        allowance = allowance(measured) if callable(allowance) else allowance
-        assert _meets(measured[metric], op, bar, allowance), (metric, measured[metric])
+    for metric, op, bar, repeat in BARS.get(name, []):
+        moved = _subset_bar(name, metric, bar)
+        assert _meets(measured[metric], op, moved, repeat), (metric, measured, moved)
     readme = (zoo.preset_dir(name) / "README.md").read_text()
     assert f"keras-gen evaluate {name}" in readme
     assert f"{meta['sha256']}" in readme

@@ -90,7 +90,8 @@ class InputChecks:
             )
         if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
             raise ValueError(
-                f"{type(self).__name__}.{where} got NaN or infinite input values."
+                f"{type(self).__name__}.{where} expected finite input values, got "
+                "NaN or infinite ones."
             )
         if self.input_range is not None and x.size:
             lo, hi = self.input_range
@@ -228,7 +229,10 @@ class InputChecks:
                 f"{', '.join(map(str, self.data_shape))}), got shape {got} in a batch."
             )
         if f"{cls} nan" in text:
-            return ValueError(f"{cls} got NaN or infinite input values in a batch.")
+            return ValueError(
+                f"{cls} expected finite input values, got NaN or infinite ones in a "
+                "batch."
+            )
         if f"{cls} range" in text:
             low, high = (numbers + ["?", "?"])[:2]
             return ValueError(self._range_message(where, low, high) + " (in a batch)")
@@ -260,7 +264,9 @@ class InputChecks:
             self._check_dtype(first.dtype, where)
             batch = next(iter(x.take(1)), None)
             if batch is None:
-                raise ValueError(f"{cls}.{where} got an empty dataset (no batches).")
+                raise ValueError(
+                    f"{cls}.{where} expected at least one batch, got an empty dataset."
+                )
             batch = batch if isinstance(batch, tuple) else (batch,)
             self._check_values(batch[0].numpy(), where)
             if self.takes_labels:
@@ -275,7 +281,9 @@ class InputChecks:
             return self._checked_dataset(x, where)
         if isinstance(x, np.ndarray | tf.Tensor | list):
             if len(x) == 0:
-                raise ValueError(f"{cls}.{where} got no examples (an empty array).")
+                raise ValueError(
+                    f"{cls}.{where} expected at least one example, got an empty array."
+                )
             self._check_shape(np.shape(x), where)
             self._check_values(x, where)
             if self.takes_labels:
