@@ -609,3 +609,28 @@ def test_the_style_probe_reads_a_class_from_z_only_when_z_carries_it(monkeypatch
     ]
     assert bench.z_probe_error(Heads(True), batches) < 0.1
     assert bench.z_probe_error(Heads(False), batches) > 0.8
+
+
+@pytest.mark.slow
+def test_step_overhead_switches_off_exactly_the_parts_it_names(monkeypatch):
+    # The switched-off variants must really skip the checks: a NaN batch is refused
+    # by the shipped fit and trains through without them.
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    bench = _benchmark_module("step_overhead")
+    family = bench.throughput.Family("ae_mnist", 8, 16)
+    x = bench.throughput._images(16)
+    x[9] = np.nan
+    runs = bench.variants(family, x)
+    assert list(runs) == [
+        "fit",
+        "fit, no batch checks",
+        "fit, no guard",
+        "fit, neither",
+        "hand-written TF (XLA)",
+    ]
+    for name in ("fit", "fit, no guard"):
+        with pytest.raises(ValueError, match="expected finite input values"):
+            runs[name]()
+    runs["fit, neither"]()  # NaN losses, no check and no guard to stop them
+    with pytest.raises(bench.guard.NonFiniteLossError, match="none is saved"):
+        runs["fit, no batch checks"]()  # the guard still stops the NaN step

@@ -53,8 +53,9 @@ class StopOnNonFinite(keras.callbacks.Callback):
             values = ", ".join(f"{k}={v}" for k, v in sorted(bad.items()))
             raise NonFiniteLossError(
                 f"training stopped: non-finite {values} at {where} (training step "
-                f"{self.steps}); the checkpoints of the last finished epoch are "
-                "kept. Lower the learning rate, check the data, or resume from them."
+                f"{self.steps}); checkpoints saved before it are kept and none is "
+                "saved from it. Lower the learning rate, check the data, or resume "
+                "from the last checkpoint."
             )
 
 
