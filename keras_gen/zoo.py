@@ -10,6 +10,7 @@ only: it imports no model and no keras_gen module but `presets`.
 import dataclasses
 import difflib
 import fnmatch
+import inspect
 import os
 import re
 import warnings
@@ -114,7 +115,10 @@ def preset_dir(name):
 def _unknown(kind, name, known, listing):
     close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
     hint = f"did you mean {' or '.join(close)}? " if close else ""
-    return ValueError(f"unknown {kind} {name!r}: {hint}(`{listing}` lists them all)")
+    return ValueError(
+        f"unknown {kind} {name!r}: {hint}(expected a name that `{listing}` lists, "
+        "got one it does not)"
+    )
 
 
 def get_preset(name):
@@ -252,9 +256,22 @@ def create_model(name, pretrained=None, **overrides):
         return presets.load_preset_folder(name, overrides, weights=weights)
     preset = get_preset(name)
     if not pretrained:
-        return preset.model_class(
-            **_resolve_preset_args(preset, preset.config | overrides)
-        )
+        try:
+            return preset.model_class(
+                **_resolve_preset_args(preset, preset.config | overrides)
+            )
+        except (TypeError, ValueError) as err:  # Keras' own message names no choice
+            if not str(err).startswith("Unrecognized keyword arguments"):
+                raise
+            cls = preset.model_class
+            known = sorted(inspect.signature(cls.__init__).parameters)
+            known = [k for k in known if k not in ("self", "kwargs")]
+            unknown = sorted(set(overrides) - set(known))
+            raise TypeError(
+                f"create_model({name!r}) got unknown arguments "
+                f"{', '.join(unknown) or str(err)}; {cls.__name__} expected some of: "
+                f"{', '.join(known)}."
+            ) from None
     cls = preset.model_class
     architecture = set(getattr(cls, "architecture_arguments", tuple)())
     architecture |= set(getattr(cls, "sub_models", ()))

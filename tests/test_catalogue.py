@@ -297,6 +297,7 @@ def test_create_model_and_the_data_loaders_refuse_clearly(case):
     with pytest.raises((ValueError, TypeError)) as refused:
         call()
     assert says in str(refused.value), str(refused.value)
+    assert says_what_was_expected_and_what_came(str(refused.value)), str(refused.value)
 
 
 CLI_CASES = [

@@ -269,7 +269,7 @@ def test_from_arrays_uint8_and_float_with_options():
             None,
             {},
             ValueError,
-            r"float pixels in \[2.0, 2.0\]; expected floats in \[0, 1\]",
+            r"expected floats in \[0, 1\], got float pixels in \[2.0, 2.0\]",
         ),
         (np.full((2, 2, 2), 300), None, {}, ValueError, r"integer pixels in \[300"),
         (np.zeros((2, 2, 2)), [0.5, 1], {}, TypeError, "integer class labels"),

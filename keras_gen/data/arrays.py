@@ -57,7 +57,7 @@ def check_images(x, what="x"):
         return x.astype(np.uint8, copy=False)
     if not (np.isfinite(low) and np.isfinite(high)) or low < 0.0 or high > 1.0:
         raise ValueError(
-            f"{what} has float pixels in [{low}, {high}]; expected floats in [0, 1] "
+            f"{what}: expected floats in [0, 1], got float pixels in [{low}, {high}] "
             "(divide 0-255 pixels by 255, or pass them as uint8)."
         )
     return x.astype(np.float32, copy=False)
@@ -89,8 +89,8 @@ def check_labels(y, num_examples, num_classes=None, what="y"):
         )
     if len(y) != num_examples:
         raise ValueError(
-            f"{what} has {len(y)} labels but x has {num_examples} images; they must "
-            "match one to one."
+            f"{what} has {len(y)} labels but x has {num_examples} images; expected "
+            f"one label per image, got {len(y)} for {num_examples}."
         )
     integral = np.issubdtype(y.dtype, np.integer) or (
         np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0)

@@ -85,7 +85,10 @@ def scan_folder(path):
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise MissingFolderError(f"No such folder of images: {path}")
+        raise MissingFolderError(
+            f"No such folder of images: {path} (expected an existing folder, got a "
+            "path that does not exist)"
+        )
     if not path.is_dir():
         raise NotADirectoryError(f"{path} is a file; expected a folder of images.")
     subfolders = sorted(p for p in path.iterdir() if p.is_dir() and _visible(p))

@@ -99,8 +99,9 @@ def unknown_dataset(name):
     )
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     return ValueError(
-        f"Unknown dataset {name!r}: neither a TFDS dataset name nor a folder "
-        f"({Path(name).resolve()} does not exist).{hint} TFDS names are listed by "
+        f"Unknown dataset {name!r}: expected a TFDS dataset name or a folder, got "
+        f"neither ({Path(name).resolve()} does not exist).{hint} TFDS names are "
+        "listed by "
         "`tfds.list_builders()`. Known datasets: "
         f"{', '.join(KNOWN_DATASETS)} (keras_gen builds it offline)."
     )
