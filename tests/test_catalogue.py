@@ -147,8 +147,16 @@ def calls(model, verb):
     else:
         return {}
     out = {case: (lambda b=bad: run(b)) for case, bad in image_cases(model).items()}
-    if verb == "fit":
+    if verb in ("fit", "evaluate"):
         out["empty dataset"] = lambda: run(x[:0])
+        empty = harness.fit_data(model, x[:0])
+        empty = tf.data.Dataset.from_tensor_slices(empty).batch(8)
+        out["empty tf.data dataset"] = (
+            (lambda: model.fit(empty, epochs=1, verbose=0))
+            if verb == "fit"
+            else (lambda: model.evaluate(empty, verbose=0))
+        )
+    if verb == "fit":
         if needs:
             out["labels missing"] = lambda: model.fit(x, epochs=1, verbose=0)
     fn = getattr(model, verb, None)
@@ -226,13 +234,28 @@ def test_catalogue_covers_every_entry_point_as_the_readme_says(models):
     )
 
 
-def test_a_dataset_of_one_batch_of_one_trains(models):
-    # A batch of 1 is valid input, not an error: it trains (the minimum).
-    model = harness.small_model(ARCHITECTURES["autoencoder"])
+@pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
+def test_a_batch_of_one_trains_or_is_refused_clearly(arch):
+    # A batch of 1 is valid input to most models: it trains (the minimum). A model
+    # that cannot learn from it (a semi-supervised one needs a labelled example in
+    # every batch) refuses it clearly and changes nothing.
+    model = harness.small_model(ARCHITECTURES[arch])
     harness.compile_model(model)
+    model._build_optimizers()
+    weights, state = harness.weights_of(model), harness.optimizer_state(model)
     x = harness.fake_batch(model, 1)
-    ds = tf.data.Dataset.from_tensor_slices(x).batch(1)
-    harness.assert_finite_history(model.fit(ds, epochs=1, verbose=0))
+    ds = tf.data.Dataset.from_tensor_slices(harness.fit_data(model, x)).batch(1)
+    try:
+        history = model.fit(ds, epochs=1, verbose=0)
+    except (ValueError, TypeError) as err:
+        assert says_what_was_expected_and_what_came(str(err)), str(err)
+        harness.assert_same_weights(weights, model.get_weights())
+        harness.assert_same_weights(state, harness.optimizer_state(model))
+    else:
+        harness.assert_finite_history(history)
+        changed = harness.weights_of(model)
+        pairs = zip(weights, changed, strict=True)
+        assert any(not np.array_equal(u, v) for u, v in pairs), arch
 
 
 def _images(n=8):

@@ -116,6 +116,12 @@ class AdversarialModel(GenerativeModel):
             # Keras runs one extra, empty step on data of unknown length (the
             # optimizers would count it), so state the length.
             n = sum(int((b[0] if isinstance(b, tuple) else b).shape[0]) for b in x)
+            if n < k * m:  # else fit would train nothing and report nothing
+                raise ValueError(
+                    f"{type(self).__name__}.fit takes {k} minibatches of {m} per "
+                    f"training step, so it expected at least {k * m} examples, got "
+                    f"{n}: not one step would train."
+                )
             steps = tf.data.experimental.assert_cardinality(n // (k * m))
             grouped = grouped.apply(steps)
         return grouped.prefetch(tf.data.AUTOTUNE)
