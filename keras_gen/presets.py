@@ -203,22 +203,24 @@ def _is_int(value):
 
 
 def _sizes(value, key="config"):
-    # (field, size) for every integer of a config but seeds; a shape (a list of
-    # integers and None under a key naming a shape) is one size: its element count.
+    # (field, size, integers) for every integer of a config but seeds; a shape (a
+    # list of integers and None under a key naming a shape) is one size, its element
+    # count, made of its integers.
     if isinstance(value, dict):
         for k, v in value.items():
             yield from _sizes(v, k)
     elif isinstance(value, list | tuple):
         if "shape" in str(key) and all(_is_int(v) or v is None for v in value):
-            yield key, math.prod(abs(v) for v in value if v is not None)
+            dims = [v for v in value if v is not None]
+            yield key, math.prod(abs(v) for v in dims), dims
         else:
             for v in value:
                 yield from _sizes(v, key)
     elif _is_int(value) and "seed" not in str(key):
-        yield key, value
+        yield key, value, [value]
 
 
-def _implied_params(config):
+def _implied_params(config, sizes=None):
     """An estimate of the parameters a config builds, from its size fields alone.
 
     A dense chain from an input of `P` values through widths `w_1 ... w_n` has
@@ -227,11 +229,15 @@ def _implied_params(config):
     other integer of the config (widths, latent size, filters, counts; each
     counted as at least 1, so a long list of small widths is counted too).
 
+    Args:
+        config: The config.
+        sizes: `list(_sizes(config))`, if the caller has walked it already.
+
     Returns:
         The estimate and `{field: sum of its sizes}`.
     """
     pixels, largest, fields = 1, 0, {}
-    for key, size in _sizes(config):
+    for key, size, _ in _sizes(config) if sizes is None else sizes:
         if "shape" in str(key):
             pixels = max(pixels, size)
         else:
@@ -241,8 +247,17 @@ def _implied_params(config):
 
 
 def _check_sizes(config, file):
-    _check_each_size(config, file)
-    estimate, fields = _implied_params(config)
+    """Each integer at most MAX_SIZE, and their implied parameters at most
+    MAX_PARAMS, from one walk of the config."""
+    sizes = list(_sizes(config))
+    for key, _, integers in sizes:
+        for value in integers:
+            if abs(value) > MAX_SIZE:
+                raise ValueError(
+                    f"{file}: {key}={value} is implausibly large (expected at most "
+                    f"{MAX_SIZE:,}); the file was edited or is not a keras_gen one."
+                )
+    estimate, fields = _implied_params(config, sizes)
     if estimate > MAX_PARAMS:
         top = sorted(fields.items(), key=lambda item: -item[1])[:3]
         named = ", ".join(f"{k} (sizes adding to {v:,})" for k, v in top)
@@ -250,20 +265,6 @@ def _check_sizes(config, file):
             f"{file}: its sizes imply about {estimate:,} parameters, more than the "
             f"bound of {MAX_PARAMS:,} (1 GiB of float32); the largest fields: "
             f"{named}. The file was edited or is not a keras_gen one."
-        )
-
-
-def _check_each_size(value, file, key="config"):
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _check_each_size(v, file, k)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            _check_each_size(v, file, key)
-    elif _is_int(value) and "seed" not in str(key) and abs(value) > MAX_SIZE:
-        raise ValueError(
-            f"{file}: {key}={value} is implausibly large (expected at most "
-            f"{MAX_SIZE:,}); the file was edited or is not a keras_gen one."
         )
 
 

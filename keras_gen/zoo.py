@@ -261,15 +261,21 @@ def create_model(name, pretrained=None, **overrides):
                 **_resolve_preset_args(preset, preset.config | overrides)
             )
         except (TypeError, ValueError) as err:  # Keras' own message names no choice
-            if not str(err).startswith("Unrecognized keyword arguments"):
+            # Python ("unexpected keyword argument 'x'") and Keras ("Unrecognized
+            # keyword arguments passed to VAE: {'x': 1}") both quote the name; a
+            # range check of a known argument says no "keyword argument".
+            unknown = sorted(k for k in overrides if f"'{k}'" in str(err))
+            if "keyword argument" not in str(err) or not unknown:
                 raise
             cls = preset.model_class
-            known = sorted(inspect.signature(cls.__init__).parameters)
-            known = [k for k in known if k not in ("self", "kwargs")]
-            unknown = sorted(set(overrides) - set(known))
+            params = inspect.signature(cls.__init__).parameters.values()
+            varying = (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+            known = sorted(
+                p.name for p in params if p.kind not in varying and p.name != "self"
+            )
             raise TypeError(
                 f"create_model({name!r}) got unknown arguments "
-                f"{', '.join(unknown) or str(err)}; {cls.__name__} expected some of: "
+                f"{', '.join(unknown)}; {cls.__name__} expected some of: "
                 f"{', '.join(known)}."
             ) from None
     cls = preset.model_class

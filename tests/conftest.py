@@ -1,12 +1,17 @@
 """Session setup: two logical CPUs (before TensorFlow starts) and prepared MNIST."""
 
 import os
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import sys  # noqa: E402
+
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
+
+from . import cli_coverage  # noqa: E402
 
 # Must run before TensorFlow initializes its devices, so at import of the conftest.
 _cpus = tf.config.list_physical_devices("CPU")
@@ -30,6 +35,59 @@ SLOW_FILES = {
     "test_resume_midepoch.py",
     "test_zoo.py",
 }
+
+
+def pytest_configure(config):
+    # One folder for the whole run, made by the controller before the xdist workers
+    # start (they inherit the environment): see tests/cli_coverage.py.
+    if not hasattr(config, "workerinput"):
+        os.environ[cli_coverage.ENV] = tempfile.mkdtemp(prefix="keras_gen_cli_")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _record_cli_command_lines():
+    """Every `cli.main` call of the session is logged for the check after the run."""
+    from keras_gen import cli
+
+    original = cli.main
+
+    def main(argv=None):
+        cli_coverage.record(sys.argv[1:] if argv is None else list(argv))
+        return original(argv)
+
+    cli.main = main
+    yield
+    cli.main = original
+
+
+def _ran_whole_suite(session):
+    """No selection: the configured test paths, no -k, no -m, nothing deselected."""
+    opt = session.config.option
+    return (
+        not opt.keyword
+        and not opt.markexpr
+        and not opt.collectonly
+        and not getattr(opt, "lf", False)
+        and session.config.args == session.config.getini("testpaths")
+        and session.testscollected > 0
+    )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """After a whole run: fail it if a CLI command or option never went through
+    `cli.main` in any worker."""
+    if hasattr(session.config, "workerinput") or not _ran_whole_suite(session):
+        return
+    from keras_gen import cli
+
+    folder = os.environ.get(cli_coverage.ENV)
+    gaps = cli_coverage.missing(cli.build_parser(), cli_coverage.read(folder))
+    if gaps:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "CLI options that no test passed through cli.main: " + ", ".join(gaps)
+        if reporter is not None:
+            reporter.write_line(message, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(config, items):

@@ -348,9 +348,11 @@ def check_every_batch_is_checked(name, ctx):
     cases = [(np.nan, "NaN"), (np.inf, "infinite"), (3.0, "expected values in")]
     cases += [(("label", 13), "expected integer labels in")]
     cases += [(("label", -2), "expected integer labels in")]
+    # One model for every case: a refused batch leaves it as it was (checked), and
+    # its compiled step is reused rather than traced again for each case.
+    model = small_model(name)
+    compile_model(model)
     for bad, message in cases:
-        model = small_model(name)
-        compile_model(model)
         if isinstance(bad, tuple) and not model.takes_labels:
             continue
         if not isinstance(bad, tuple) and model.input_range is None and bad == 3.0:
@@ -376,18 +378,23 @@ def check_every_batch_is_checked(name, ctx):
         weights, state = (snapshots.after or [start])[-1]
         assert_same_weights(weights, model.get_weights())
         assert_same_weights(state, optimizer_state(model))
-    check_a_later_batch_of_another_shape_is_refused(name)
+    # evaluate checks its later batches too (a NaN pixel in the second).
+    before = (weights_of(model), optimizer_state(model))
+    with pytest.raises(ValueError, match="NaN"):
+        model.evaluate(_bad_batches(model, np.nan, 1), verbose=0)
+    assert_same_weights(before[0], model.get_weights())
+    assert_same_weights(before[1], optimizer_state(model))
+    check_a_later_batch_of_another_shape_is_refused(name, model)
 
 
-def _batches_of_varying_shape(model, position):
+def _batches_of_varying_shape(model, position, axis=1):
     """Batches of 8 whose static shape leaves the image sizes open (a generator of
-    images of any size), the one at `position` two pixels too wide."""
+    images of any size), the one at `position` two wider along `axis` of the
+    example's shape (1: two pixels too wide; -1: two channels too many)."""
     good = fake_batch(model, 8)
-    shape = model.data_shape
-    wider = (
-        (*shape[:1], shape[1] + 2, *shape[2:]) if len(shape) > 1 else (shape[0] + 2,)
-    )
-    wrong = np.zeros((8, *wider), good.dtype)
+    shape = list(model.data_shape)
+    shape[axis if len(shape) > 1 else 0] += 2
+    wrong = np.zeros((8, *shape), good.dtype)
     labels = fake_labels(model, 8) if model.takes_labels else None
 
     def batches():
@@ -400,27 +407,38 @@ def _batches_of_varying_shape(model, position):
     return tf.data.Dataset.from_generator(batches, output_signature=spec)
 
 
-def check_a_later_batch_of_another_shape_is_refused(name):
-    """A batch of the wrong size after good ones is a ValueError naming both
-    shapes, and it updates nothing (tf.data checks each batch's own shape when the
-    dataset's static shape leaves sizes open)."""
-    model = small_model(name)
-    compile_model(model)
+def check_a_later_batch_of_another_shape_is_refused(name, model=None):
+    """A batch of the wrong size, or (for images) of the wrong channel count, after
+    good ones is a ValueError naming both shapes, in `fit` and in `evaluate`, and
+    it updates nothing (tf.data checks each batch's own shape when the dataset's
+    static shape leaves sizes open)."""
+    if model is None:
+        model = small_model(name)
+        compile_model(model)
+    axes = (1, -1) if len(model.data_shape) == 3 else (1,)
     position = getattr(model, "minibatches_per_step", 1)
-    snapshots = _Snapshots()
-    model._build_optimizers()
-    start = (weights_of(model), optimizer_state(model))
-    with pytest.raises(ValueError, match=r"expected inputs of shape .* got shape"):
-        model.fit(
-            _batches_of_varying_shape(model, position),
-            epochs=1,
-            verbose=0,
-            callbacks=[snapshots],
-        )
-    assert len(snapshots.after) <= 1, "training went on past the bad batch"
-    weights, state = (snapshots.after or [start])[-1]
-    assert_same_weights(weights, model.get_weights())
-    assert_same_weights(state, optimizer_state(model))
+    expected = r"expected inputs of shape .* got shape"
+    for axis in axes:
+        snapshots = _Snapshots()
+        model._build_optimizers()
+        start = (weights_of(model), optimizer_state(model))
+        with pytest.raises(ValueError, match=expected):
+            model.fit(
+                _batches_of_varying_shape(model, position, axis),
+                epochs=1,
+                verbose=0,
+                callbacks=[snapshots],
+            )
+        assert len(snapshots.after) <= 1, "training went on past the bad batch"
+        weights, state = (snapshots.after or [start])[-1]
+        assert_same_weights(weights, model.get_weights())
+        assert_same_weights(state, optimizer_state(model))
+    # evaluate meets the bad batch in its second step, and changes nothing either.
+    before = (weights_of(model), optimizer_state(model))
+    with pytest.raises(ValueError, match=expected):
+        model.evaluate(_batches_of_varying_shape(model, 1, axes[-1]), verbose=0)
+    assert_same_weights(before[0], model.get_weights())
+    assert_same_weights(before[1], optimizer_state(model))
 
 
 def check_validation_data_and_evaluate(name, ctx):

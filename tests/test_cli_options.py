@@ -1,13 +1,17 @@
-"""Every command-line option that no other test passes goes through `cli.main` here,
-and reaches the function it is for (or is refused where it would be ignored)."""
+"""Command-line options that no other test passes go through `cli.main` here and
+reach the function they are for (or are refused where they would be ignored).
+
+That every command and option of the parser went through `cli.main` in some test
+is checked after each whole run (tests/conftest.py, tests/cli_coverage.py)."""
 
 import json
-from pathlib import Path
+import os
 
 import pytest
 
-from keras_gen import cli, data, presets, training, zoo
+from keras_gen import cli, data, presets, runs, training, zoo
 
+from . import cli_coverage
 from .test_any_shape import write_images
 
 
@@ -100,17 +104,35 @@ def test_data_prepare_passes_source_and_force(monkeypatch, tmp_path, capsys):
     assert "invalid choice: 'kaggle'" in capsys.readouterr().err
 
 
-def test_every_option_of_the_parser_is_passed_by_some_test():
-    """The options `cli.build_parser()` defines, each found in a test's command line."""
+def test_the_session_records_each_command_line_given_to_main(tmp_path):
+    """The conftest wraps cli.main; after a whole run, tests/conftest.py fails the
+    run if `cli_coverage.missing` names a command or option no test passed."""
+    folder = os.environ[cli_coverage.ENV]
+    before = cli_coverage.read(folder)
+    assert cli.main(["list", "ae_*"]) == 0
+    assert cli_coverage.read(folder)[len(before) :] == [["list", "ae_*"]]
+
+
+def test_the_coverage_check_names_what_was_never_passed(tmp_path):
     parser = cli.build_parser()
-    options = set()
-    for action in parser._subparsers._group_actions[0].choices.values():
-        for sub in action._actions:
-            options.update(o for o in sub.option_strings if o.startswith("--"))
-    options -= {"--help"}
-    tests = "".join(p.read_text() for p in Path(__file__).parent.glob("test_*.py"))
-    missing = sorted(o for o in options if f'"{o}"' not in tests)
-    assert not missing, missing
+    wanted = cli_coverage.expected(parser)
+    assert wanted["sample"] == {"--n", "--labels", "--out", "--seed"}
+    assert {"prepare", "import", "--force"} <= wanted["data"]
+    every = [[command, *sorted(opts)] for command, opts in wanted.items()]
+    assert len(cli_coverage.missing(parser, every)) > 0  # options lack values
+    lines = [["sample", "x", "-n", "2", "--labels", "1", "--out", "o", "--seed", "1"]]
+    lines.append(["data", "prepare", "mnist", "--force", "--source=tfds"])
+    lines.append(["sample", "x", "--seed", "not a number"])  # refused: not counted
+    gaps = cli_coverage.missing(parser, lines)
+    assert "sample" not in gaps and not [g for g in gaps if g.startswith("sample ")]
+    assert "data import" in gaps and "data --data-dir" in gaps
+    assert "data --source" not in gaps and "data --force" not in gaps
+    assert "train" in gaps and "quickstart" in gaps  # never run at all
+    folder = tmp_path / "log"
+    folder.mkdir()
+    for argv in lines:
+        cli_coverage.record(argv, folder)
+    assert cli_coverage.read(folder) == lines
 
 
 def test_evaluate_write_records_a_presets_metrics_only(mnist, monkeypatch, capsys):
@@ -128,3 +150,86 @@ def test_evaluate_write_records_a_presets_metrics_only(mnist, monkeypatch, capsy
         capsys.readouterr().err
     )
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("dataset", [False, True])
+def test_train_seed_data_dir_and_checkpoint_steps_reach_the_run(
+    dataset, monkeypatch, tmp_path
+):
+    module, name = (runs, "train") if dataset else (training, "train_preset")
+    calls = _capture(monkeypatch, module, name)
+    argv = ["train", "vae" if dataset else "ae_mnist", "--out", str(tmp_path / "o")]
+    argv += ["--dataset", str(tmp_path)] if dataset else []
+    argv += ["--data-dir", str(tmp_path / "d"), "--seed", "5"]
+    argv += ["--checkpoint-steps", "9", "--strategy", "default", "--resume"]
+    assert cli.main([*argv, "--set", "latent_dim=3"]) == 0
+    [(_, kw)] = calls
+    assert kw["data_dir"] == str(tmp_path / "d") and kw["seed"] == 5
+    assert kw["checkpoint_steps"] == 9 and kw["resume"] is True
+    assert kw["strategy"] == "default" and kw["latent_dim"] == 3
+
+
+def _spy(monkeypatch, module, name):
+    """Records each call of `module.name` and lets it run."""
+    calls, original = [], getattr(module, name)
+
+    def spy(*args, **kwargs):
+        calls.append((args, kwargs))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return calls
+
+
+def test_evaluate_on_a_dataset_with_eval_samples(tmp_path, monkeypatch, capsys):
+    images = write_images(tmp_path / "images", (28, 28, 1), n=30)
+    measured = _spy(monkeypatch, runs, "measure")
+    argv = ["evaluate", "gan_mnist", "--dataset", str(images), "--json"]
+    assert cli.main([*argv, "--eval-samples", "40"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    [(args, _)] = measured
+    assert args[-1] == 40  # the sample count reached the measurement
+    assert printed["examples"] == 30 and str(images) in printed["measured_on"]
+
+
+@pytest.mark.parametrize("command", ["reconstruct", "interpolate"])
+def test_pictures_of_held_out_images_take_dataset_data_dir_and_seed(
+    command, mnist, tmp_path, monkeypatch
+):
+    from keras_gen import commands
+
+    seeds = []
+    monkeypatch.setattr(commands.keras.utils, "set_random_seed", seeds.append)
+    images = write_images(tmp_path / "images", (28, 28, 1), n=12)
+    sizes = ["-n", "4"] if command == "reconstruct" else ["--pairs", "2"]
+    own = tmp_path / "own.png"
+    argv = [command, "vae_mnist", *sizes, "--seed", "7", "--data-dir", mnist]
+    assert cli.main([*argv, "--out", str(own)]) == 0
+    other = tmp_path / "other.png"
+    assert cli.main([*argv, "--dataset", str(images), "--out", str(other)]) == 0
+    assert seeds == [7, 7]
+    # The random images, not MNIST's test digits, were drawn.
+    assert own.read_bytes() != other.read_bytes()
+
+
+def test_sample_seed_fixes_the_samples(tmp_path):
+    paths = {}
+    for run, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        paths[run] = tmp_path / f"{run}.png"
+        argv = ["sample", "vae_mnist", "-n", "4", "--seed", seed]
+        assert cli.main([*argv, "--out", str(paths[run])]) == 0
+    assert paths["a"].read_bytes() == paths["b"].read_bytes()
+    assert paths["a"].read_bytes() != paths["c"].read_bytes()
+
+
+def test_data_import_passes_the_path_and_data_dir(monkeypatch, tmp_path, capsys):
+    calls = []
+    monkeypatch.setattr(
+        data,
+        "import_mnist",
+        lambda path, data_dir=None: calls.append((path, data_dir)) or data_dir,
+    )
+    argv = ["data", "import", str(tmp_path / "mnist.npz"), "--data-dir", "d"]
+    assert cli.main(argv) == 0
+    assert calls == [(str(tmp_path / "mnist.npz"), "d")]
+    assert "import: dataset ready in d" in capsys.readouterr().out

@@ -18,10 +18,13 @@ def test_some_recipes_use_xla():
 @pytest.mark.parametrize("name", JIT)
 def test_recipe_with_xla_trains(name):
     model = harness.small_model(name)
+    assert model.jit_unsupported_reason is None
     harness.compile_model(model, jit_compile=True)
+    assert model.jit_compile is True  # not quietly turned off by compile
     x = harness.fake_batch(model, 32)
     data = tf.data.Dataset.from_tensor_slices(harness.fit_data(model, x)).batch(16)
     harness.assert_finite_history(model.fit(data, epochs=1, verbose=0))
+    assert model.jit_compile is True  # nor by fit
 
 
 @pytest.mark.parametrize("name", sorted(set(zoo.list_models()) - set(JIT)))

@@ -291,3 +291,20 @@ def test_default_discriminator_directions_start_at_the_released_scale():
     half = ssgan_discriminator((784,), 10, (300, 200), kernel_stddev=0.05)
     first = next(layer for layer in half.layers if isinstance(layer, WeightNormDense))
     assert abs(float(np.std(np.asarray(first.v))) - 0.05) < 0.005
+
+
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        ({"input_noise": -0.3}, ValueError),
+        ({"hidden_noise": float("nan")}, ValueError),
+        ({"input_noise": "0.3"}, TypeError),
+        ({"kernel_stddev": None}, TypeError),
+    ],
+)
+def test_the_discriminators_noise_levels_are_checked(bad, error):
+    from keras_gen.models.ssgan import ssgan_discriminator
+
+    [name] = bad
+    with pytest.raises(error, match=f"{name} must be a"):
+        ssgan_discriminator((784,), 10, (30, 20), **bad)

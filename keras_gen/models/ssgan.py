@@ -16,6 +16,7 @@ from .. import distribute, losses
 from ..gan_layers import WeightNormDense, data_init_weight_norm
 from .gan import GAN
 from .networks import synced_batch_norm
+from .shapes import noise_std
 
 
 def ssgan_discriminator(
@@ -36,7 +37,11 @@ def ssgan_discriminator(
     released code's 0.1: with `WeightNormDense`'s default 0.05 every Adam step
     turned them twice as far, and the classifier degraded after epoch 3
     (benchmarks/results/ssgan_runs.md, "The port": `library_discriminator`)."""
-    init = keras.initializers.RandomNormal(stddev=float(kernel_stddev))
+    input_noise = noise_std(input_noise, "input_noise")
+    hidden_noise = noise_std(hidden_noise, "hidden_noise")
+    init = keras.initializers.RandomNormal(
+        stddev=noise_std(kernel_stddev, "kernel_stddev")
+    )
     x = keras.Input(tuple(input_shape), name="x")
     h = layers.GaussianNoise(input_noise)(layers.Flatten()(x))
     for i, width in enumerate(units):
