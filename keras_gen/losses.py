@@ -176,9 +176,10 @@ def _log_partition(class_logits):
 def k_plus_one_real_loss(class_logits):
     """-log D(x) per example for a K-class discriminator whose K+1-th ("fake")
     logit is fixed at 0 (Salimans et al. 2016, section 5): D(x) = Z / (Z + 1),
-    Z = sum_k exp(l_k), so -log D(x) = softplus(log Z) - log Z."""
-    log_z = _log_partition(class_logits)
-    return tf.nn.softplus(log_z) - log_z
+    Z = sum_k exp(l_k), so -log D(x) = log(1 + 1/Z) = softplus(-log Z). (Written
+    as softplus(log Z) - log Z it cancels to 0 in float32 once log Z passes about
+    17, where the loss is still about 4e-8.)"""
+    return tf.nn.softplus(-_log_partition(class_logits))
 
 
 def k_plus_one_fake_loss(class_logits):

@@ -32,6 +32,17 @@ def test_losses_stay_finite_where_the_discriminator_saturates():
     assert real[0] < 1e-6 and fake[1] < 1e-6  # confident and right: no loss
 
 
+def test_a_confident_real_loss_keeps_its_relative_precision():
+    # -log D(x) = log(1 + 1/Z): tiny but not 0 for a confident discriminator. As
+    # softplus(log Z) - log Z it would cancel to exactly 0 in float32 here.
+    logits = np.array([[20.0] * 10, [30.0] * 10], "float32")
+    log_z = np.log(10.0) + logits[:, 0].astype("float64")
+    exact = np.log1p(np.exp(-log_z))
+    real = np.asarray(losses.k_plus_one_real_loss(logits), "float64")
+    assert np.all(real > 0)
+    np.testing.assert_allclose(real, exact, rtol=1e-5)
+
+
 def test_labelled_cross_entropy_is_the_mean_over_labelled_examples_only():
     rng = np.random.default_rng(1)
     logits = rng.normal(0, 2, (8, 4)).astype("float32")
