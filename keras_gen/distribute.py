@@ -249,3 +249,19 @@ class ReplicaSeedGenerator(keras.random.SeedGenerator):
             return seed
         replica = tf.cast(context.replica_id_in_sync_group, "int32")
         return tf.random.experimental.stateless_fold_in(seed, replica)
+
+
+def replica_noise_in_layers(model):
+    """Makes every plain `keras.random.SeedGenerator` inside `model`'s layers (a
+    `Dropout`'s, a `GaussianNoise`'s, ...) a `ReplicaSeedGenerator`, so each
+    replica draws its own dropout masks and noise. The object stays the same (its
+    class changes, its state variable does not): with one device the draws are
+    unchanged, and saved weights and layer configs are as before.
+
+    Keras' layers make their own generators and take none from outside, so the
+    class is swapped rather than the generator replaced.
+    """
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        for value in vars(layer).values():
+            if type(value) is keras.random.SeedGenerator:
+                value.__class__ = ReplicaSeedGenerator

@@ -317,6 +317,48 @@ def check_replicas_draw_their_own_noise(name, ctx):
 
         results = strategy.experimental_local_results(strategy.run(samples))
         assert not np.allclose(results[0], results[1]), "replicas sampled alike"
+    check_noise_layers_differ_across_replicas(model, strategy)
+
+
+def noise_layers(model):
+    """The layers inside `model` that draw from a seed generator of their own
+    (Dropout, GaussianNoise, ...): [(layer, generator)]."""
+    found = []
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        for value in vars(layer).values():
+            if isinstance(value, keras.random.SeedGenerator):
+                found.append((layer, value))
+    return found
+
+
+def check_noise_layers_differ_across_replicas(model, strategy, prepare=True):
+    """Each noise layer in the networks, called in training mode on the same input
+    on both replicas after `fit` has prepared the model (`prepare`), gives each
+    replica its own dropout mask or noise."""
+    from keras_gen import distribute
+
+    if prepare:
+        distribute.replica_noise_in_layers(model)  # what fit does first
+    for layer, generator in noise_layers(model):
+
+        def draw(generator=generator):
+            return keras.random.normal((8,), seed=generator)
+
+        values = strategy.experimental_local_results(strategy.run(draw))
+        assert not np.allclose(values[0], values[1]), (
+            f"{layer.name} ({type(layer).__name__}) drew alike on both replicas"
+        )
+        if not type(layer).__module__.startswith("keras.") or not layer._inbound_nodes:
+            continue  # a keras_gen layer: its draws are the generator's
+
+        def call(layer=layer):
+            shape = tuple(d or 1 for d in layer.input.shape[1:])
+            return layer(tf.ones((4, *shape)), training=True)
+
+        values = strategy.experimental_local_results(strategy.run(call))
+        assert not np.allclose(values[0], values[1]), (
+            f"{layer.name} ({type(layer).__name__}) drew alike on both replicas"
+        )
 
 
 def _bad_batches(model, bad, position):

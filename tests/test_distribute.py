@@ -304,3 +304,38 @@ def test_steps_per_execution_falls_back_to_one_under_several_replicas(two_replic
     history = model.fit(tf.data.Dataset.from_tensor_slices(x).batch(16), verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     assert int(model.optimizer.iterations.numpy()) == 4
+
+
+def test_noise_layers_draw_alike_on_replicas_until_fit_prepares_them(two_replicas):
+    # A Dropout's own plain SeedGenerator gives both replicas the same mask, and
+    # the harness's check fails on it; fit swaps in the replica-aware generator.
+    from keras_gen import distribute
+
+    from . import harness
+
+    with two_replicas.scope():
+        model = harness.small_model("gan_mnist")
+    assert harness.noise_layers(model)  # the discriminator's Dropout layers
+    with pytest.raises(AssertionError, match="drew alike on both replicas"):
+        harness.check_noise_layers_differ_across_replicas(
+            model, two_replicas, prepare=False
+        )
+    harness.check_noise_layers_differ_across_replicas(model, two_replicas)
+    # fit is what prepares them.
+    fresh = harness.small_model("gan_mnist")
+    harness.compile_model(fresh)
+    assert not any(
+        isinstance(g, distribute.ReplicaSeedGenerator)
+        for _, g in harness.noise_layers(fresh)
+    )
+    fresh.fit(harness.fit_data(fresh, harness.fake_batch(fresh, 8)), verbose=0)
+    assert all(
+        isinstance(g, distribute.ReplicaSeedGenerator)
+        for _, g in harness.noise_layers(fresh)
+    )
+    # One device: the swapped generator draws what the plain one drew.
+    plain, swapped = keras.random.SeedGenerator(5), keras.random.SeedGenerator(5)
+    swapped.__class__ = distribute.ReplicaSeedGenerator
+    np.testing.assert_array_equal(
+        keras.random.normal((6,), seed=plain), keras.random.normal((6,), seed=swapped)
+    )

@@ -101,3 +101,41 @@ def test_every_fit_puts_one_guard_first():
     assert own.steps == 2 and seen == [Spy]
     history = model.fit(_points(16), batch_size=8, epochs=1, verbose=0)
     assert np.isfinite(history.history["d_loss"]).all()
+
+
+def test_several_steps_per_execution_name_the_steps_of_that_call():
+    model = _gan(nan_after=3 * 4 + 1)  # the first call of step 5
+    model.compile(
+        d_optimizer=keras.optimizers.Adam(1e-3),
+        g_optimizer=keras.optimizers.Adam(1e-3),
+        steps_per_execution=3,
+    )
+    with pytest.raises(NonFiniteLossError) as stop:
+        model.fit(_points(), batch_size=8, epochs=2, verbose=0)
+    # Keras reports after steps 3 and 6: step 5 is in the second compiled call.
+    message = str(stop.value)
+    assert "epoch 1, batches 4-6 of one compiled call" in message, message
+    assert "training steps 4-6" in message, message
+
+
+def test_a_resumed_run_names_the_step_counted_from_the_start(tmp_path):
+    import tensorflow as tf
+
+    from keras_gen.callbacks import TrainingCheckpoint
+
+    data = tf.data.Dataset.from_tensor_slices(_points()).batch(8)  # 8 batches
+
+    def run():
+        model = _gan(nan_after=3 * 11 + 1)  # step 12: epoch 2, batch 4
+        state = TrainingCheckpoint(tmp_path / "state", every_steps=3)
+        with pytest.raises(NonFiniteLossError) as stop:
+            model.fit(data, epochs=3, callbacks=[state], verbose=0)
+        return str(stop.value), state.saved_position()
+
+    first, (epoch, batch, _) = run()
+    assert "epoch 2, batch 4 (training step 12)" in first, first
+    assert epoch == 1 and 0 < batch < 4  # a state written inside epoch 2
+    # Resumed from it (the layer's call count is part of the state), the NaN comes
+    # at the same step, and the message counts it from the run's start.
+    again, _ = run()
+    assert "epoch 2, batch 4 (training step 12)" in again, again

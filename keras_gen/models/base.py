@@ -247,7 +247,7 @@ class Model(InputChecks, keras.Model):
         self._check_compiled("fit")
         x = self._validate_fit_data(x, y, "fit")
         self._build_optimizers()
-
+        distribute.replica_noise_in_layers(self)  # dropout differs across replicas
         kwargs["callbacks"] = guard.with_guard(kwargs.get("callbacks"))  # NaN stops
 
         def run(x=x, y=y, batch_size=batch_size):

@@ -31,16 +31,36 @@ class StopOnNonFinite(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
         self.epoch = 0
-        self.steps = 0
+        self.steps = 0  # training steps done, this fit's and (resumed) before it
+        self._last = -1  # the last batch index Keras reported in this epoch
+        self._offset = 0  # batches of the epoch done before this fit (a resume)
+
+    def resume_at(self, batch, steps):
+        """Counts from a resumed position: `batch` batches of the first epoch and
+        `steps` training steps in all were done before this fit."""
+        self._offset, self.steps = int(batch), int(steps)
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
+        self._last = -1
 
     def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        self._check(logs, f"epoch {self.epoch + 1}, batch {batch + 1}")
+        # With steps_per_execution > 1 Keras reports once per compiled call, with
+        # the index of its last step: the values cover steps first..last.
+        first, last = self._last + 2 + self._offset, batch + 1 + self._offset
+        self.steps += batch - self._last
+        self._last = batch
+        if first == last:
+            where = f"epoch {self.epoch + 1}, batch {last} (training step {self.steps})"
+        else:
+            where = (
+                f"epoch {self.epoch + 1}, batches {first}-{last} of one compiled call "
+                f"(training steps {self.steps - last + first}-{self.steps})"
+            )
+        self._check(logs, where)
 
     def on_epoch_end(self, epoch, logs=None):
+        self._offset = 0
         self._check(logs, f"the end of epoch {epoch + 1}")
 
     def _check(self, logs, where):
@@ -52,10 +72,9 @@ class StopOnNonFinite(keras.callbacks.Callback):
         if bad:
             values = ", ".join(f"{k}={v}" for k, v in sorted(bad.items()))
             raise NonFiniteLossError(
-                f"training stopped: non-finite {values} at {where} (training step "
-                f"{self.steps}); checkpoints saved before it are kept and none is "
-                "saved from it. Lower the learning rate, check the data, or resume "
-                "from the last checkpoint."
+                f"training stopped: non-finite {values} at {where}; checkpoints "
+                "saved before it are kept and none is saved from it. Lower the "
+                "learning rate, check the data, or resume from the last checkpoint."
             )
 
 

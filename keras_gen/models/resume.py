@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from .. import distribute
+from . import guard
 
 STATE_FILE = "state.npz"
 INFO_FILE = "training_metadata.json"
@@ -278,6 +279,9 @@ def checkpointed_fit(model, fit, checkpoint, x, kwargs):
     )
     if epoch >= epochs:
         return keras.callbacks.History()
+    for callback in kwargs.get("callbacks") or ():
+        if isinstance(callback, guard.StopOnNonFinite):  # names the right step
+            callback.resume_at(batch, epoch * replay.steps + batch)
     histories = []
     if batch:
         checkpoint._offset = batch
