@@ -39,12 +39,14 @@ def sha256(path):
     return digest.hexdigest()
 
 
-def verify_weights(path, expected):
-    """Raises `WeightsIntegrityError` unless the file's sha256 is `expected`."""
+def verify_weights(path, expected, name=None):
+    """Raises `WeightsIntegrityError` unless the file's sha256 is `expected`
+    (`name`: the preset's, for the message)."""
     actual = sha256(path)
     if actual != expected:
+        of = f" of preset {name!r}" if name else ""
         raise WeightsIntegrityError(
-            f"Weights file {path} failed its integrity check: expected sha256 "
+            f"Weights file {path}{of} failed its integrity check: expected sha256 "
             f"{expected}, got {actual}. The file is corrupted or was replaced; "
             "restore it from the package or retrain with `keras-gen train`."
         )
@@ -126,7 +128,20 @@ def load_preset_folder(
 
     Raises:
         WeightsIntegrityError: The weights' sha256 is not the recorded one.
+        ValueError, TypeError: A missing or damaged file, or a config that names
+            no registered model; with `name`, the message names the preset.
     """
+    try:
+        return _load_preset_folder(path, overrides, expected_class, name, weights)
+    except (ValueError, TypeError) as err:
+        if not name or repr(name) in str(err):
+            raise
+        # Every refusal names the file; a zoo preset's also names the preset (the
+        # same exception type, so `WeightsIntegrityError` stays catchable).
+        raise type(err)(f"Preset {name!r}: {err}") from err
+
+
+def _load_preset_folder(path, overrides, expected_class, name, weights):
     path = Path(path)
     overrides = dict(overrides or {})
     for file in (CONFIG_FILE, METADATA_FILE) + ((WEIGHTS_FILE,) if weights else ()):
@@ -152,19 +167,14 @@ def load_preset_folder(
                 f"{path / METADATA_FILE} records no sha256 of the weights, so they "
                 "cannot be verified; load with pretrained=False, or train again."
             )
-        verify_weights(path / WEIGHTS_FILE, metadata["sha256"])
+        verify_weights(path / WEIGHTS_FILE, metadata["sha256"], name)
+    _check_class(serialized, path / CONFIG_FILE)
     try:
         model = keras.saving.deserialize_keras_object(serialized)
     except (ValueError, TypeError, KeyError) as err:
         raise ValueError(
             f"{path / CONFIG_FILE} does not build a model: {err}".splitlines()[0]
         ) from err
-    if serialized.get("class_name") != type(model).__name__:
-        raise ValueError(
-            f"{path / CONFIG_FILE} names class {serialized.get('class_name')!r} but "
-            f"its registered name {serialized.get('registered_name')!r} builds a "
-            f"{type(model).__name__}: the file was edited or is not a keras_gen one."
-        )
     if expected_class is not None and not isinstance(model, expected_class):
         raise TypeError(
             f"{path / CONFIG_FILE} holds a {type(model).__name__}, expected "
@@ -179,9 +189,14 @@ def load_preset_folder(
             f"{path / WEIGHTS_FILE} is not a readable weights file: {err}"
         ) from err
     except ValueError as err:
+        # Keras lists every object it could not load; its first line about a
+        # shape says what differs.
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        detail = next((line for line in lines if "shape" in line), lines[0])
+        built = f"with overrides {overrides}" if overrides else "from its config.json"
         raise ValueError(
-            f"The weights of {name or str(path)!r} do not fit the model built with "
-            f"overrides {overrides}: {err}"
+            f"The weights in {path / WEIGHTS_FILE} do not fit the model built "
+            f"{built} (the weights of another architecture?): {detail}"
         ) from err
     return model
 
@@ -196,6 +211,34 @@ MAX_SIZE = 2**20
 # float32. The shipped presets estimate at most about 9 million (dcn_mnist),
 # thirty times below the bound.
 MAX_PARAMS = 2**28
+
+
+def _check_class(serialized, file):
+    """A `ValueError` unless the config names a registered model class by both its
+    names, checked before Keras builds anything from the file."""
+    class_name = serialized.get("class_name")
+    registered = serialized.get("registered_name")
+    if not isinstance(class_name, str) or not isinstance(registered, str):
+        raise ValueError(
+            f"{file} must name its model by a class_name and a registered_name "
+            f"(strings), got {class_name!r} and {registered!r}: the file was edited "
+            "or is not a keras_gen one."
+        )
+    cls = keras.saving.get_registered_object(registered)
+    if not (isinstance(cls, type) and issubclass(cls, keras.Model)):
+        raise ValueError(
+            f"{file} names registered class {registered!r}, which is no registered "
+            "model (expected a keras_gen architecture, keras_gen.zoo."
+            "list_architectures(), or a model class registered with keras.saving."
+            "register_keras_serializable): the file was edited or is not a "
+            "keras_gen one."
+        )
+    if cls.__name__ != class_name:
+        raise ValueError(
+            f"{file} names class {class_name!r} but its registered name "
+            f"{registered!r} builds a {cls.__name__}: expected the two to agree; the "
+            "file was edited or is not a keras_gen one."
+        )
 
 
 def _is_int(value):

@@ -291,6 +291,12 @@ def create_model(name, pretrained=None, **overrides):
             f"{', '.join(f'{k}=...' for k in fixed)})) and train it."
         )
     path = preset_dir(name)
+    if path is None and (zoo_dir() / name).is_dir():
+        raise ValueError(
+            f"Preset {name!r} has no pretrained weights: "
+            f"{zoo_dir() / name / presets.WEIGHTS_FILE} is missing (expected the "
+            "file keras-gen train writes beside config.json)."
+        )
     if path is None:
         have = ", ".join(list_models(pretrained=True)) or "none"
         raise ValueError(

@@ -241,6 +241,31 @@ def test_a_damaged_folder_is_refused_naming_the_file(tmp_path, damage, message):
 
 
 @pytest.mark.parametrize(
+    "edit, message",
+    [
+        ({"class_name": "NoSuchModel"}, "names class 'NoSuchModel' but"),
+        ({"registered_name": "keras_gen>NoSuchModel"}, "which is no registered model"),
+        ({"registered_name": "keras_gen>VAE"}, "'keras_gen>VAE' builds a VAE"),
+        ({"registered_name": None}, "got 'Autoencoder' and None"),
+        ({"class_name": 7}, "got 7 and 'keras_gen>Autoencoder'"),
+    ],
+)
+def test_a_config_naming_no_registered_model_is_refused_unbuilt(
+    tmp_path, monkeypatch, edit, message
+):
+    folder = _folder(tmp_path)
+    _edit_json(folder / "config.json", lambda c: c.update(edit))
+
+    def build(*args, **kwargs):
+        raise AssertionError("a model was built from a refused config")
+
+    monkeypatch.setattr(keras.saving, "deserialize_keras_object", build)
+    with pytest.raises(ValueError, match=message) as refused:
+        presets.load_preset_folder(folder, weights=False)
+    assert str(folder / "config.json") in str(refused.value)
+
+
+@pytest.mark.parametrize(
     "sizes",
     [
         {"latent_dim": 10**6},

@@ -4,6 +4,7 @@ import ast
 import inspect
 import json
 import re
+import shutil
 from pathlib import Path
 
 import keras
@@ -101,15 +102,80 @@ def test_saved_preset_is_created_by_name_with_its_weights(tmp_zoo):
     assert isinstance(Autoencoder.from_preset("ae_mnist"), Autoencoder)
 
 
-def test_flipped_byte_in_a_presets_weights_is_refused(tmp_zoo):
-    model, _ = _trained_small()
-    model.save_to_preset(tmp_zoo / "ae_mnist")
-    weights = tmp_zoo / "ae_mnist" / presets.WEIGHTS_FILE
-    blob = bytearray(weights.read_bytes())
+@pytest.fixture(scope="module")
+def small_preset(tmp_path_factory):
+    """A small ae_mnist preset folder and another architecture's weights file."""
+    folder = tmp_path_factory.mktemp("small") / "ae_mnist"
+    _trained_small()[0].save_to_preset(folder)
+    other = tmp_path_factory.mktemp("other")
+    zoo.create_model("ae_mnist", hidden_units=(16,), latent_dim=4).save_to_preset(other)
+    return folder, other / presets.WEIGHTS_FILE
+
+
+def _replace_weights(folder, source):
+    """Puts another file in place of the weights, with its sha256 recorded."""
+    shutil.copy(source, folder / presets.WEIGHTS_FILE)
+    meta = json.loads((folder / presets.METADATA_FILE).read_text())
+    meta["sha256"] = presets.sha256(folder / presets.WEIGHTS_FILE)
+    (folder / presets.METADATA_FILE).write_text(json.dumps(meta))
+
+
+def _flip_a_byte(path):
+    blob = bytearray(path.read_bytes())
     blob[len(blob) // 2] ^= 0xFF
-    weights.write_bytes(bytes(blob))
-    with pytest.raises(presets.WeightsIntegrityError, match="integrity check"):
+    path.write_bytes(bytes(blob))
+
+
+def _drop_sha256(folder):
+    meta = json.loads((folder / presets.METADATA_FILE).read_text())
+    del meta["sha256"]
+    (folder / presets.METADATA_FILE).write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize(
+    "damage, file, what",
+    [
+        (
+            lambda f, _: (f / presets.WEIGHTS_FILE).write_bytes(
+                (f / presets.WEIGHTS_FILE).read_bytes()[:2000]
+            ),
+            presets.WEIGHTS_FILE,
+            "failed its integrity check: expected sha256",
+        ),
+        (
+            lambda f, _: _flip_a_byte(f / presets.WEIGHTS_FILE),
+            presets.WEIGHTS_FILE,
+            "failed its integrity check: expected sha256",
+        ),
+        (
+            lambda f, other: _replace_weights(f, other),
+            "",
+            "do not fit the model",
+        ),
+        (
+            lambda f, _: (f / presets.WEIGHTS_FILE).unlink(),
+            presets.WEIGHTS_FILE,
+            "has no pretrained weights:",
+        ),
+        (
+            lambda f, _: _drop_sha256(f),
+            presets.METADATA_FILE,
+            "records no sha256 of the weights",
+        ),
+    ],
+    ids=["truncated", "flipped byte", "other architecture", "missing", "no hash"],
+)
+def test_damaged_weights_are_refused_naming_preset_file_and_fault(
+    tmp_zoo, small_preset, damage, file, what
+):
+    folder = tmp_zoo / "ae_mnist"
+    shutil.copytree(small_preset[0], folder)
+    damage(folder, small_preset[1])
+    with pytest.raises(ValueError) as refused:
         zoo.create_model("ae_mnist", pretrained=True)
+    message = str(refused.value)
+    assert "'ae_mnist'" in message and what in message, message
+    assert str(folder / file) in message, message
 
 
 def test_a_preset_argument_naming_a_preset_gets_its_pretrained_model(
