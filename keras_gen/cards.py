@@ -48,7 +48,7 @@ def panels(model, x, y=None, recipe=None):
 
 def sample_panel(model, n, title):
     """`(title, n samples)`; a model that takes labels draws the classes in turn."""
-    if not model.takes_labels:
+    if not model.conditional_sampling:
         return title, np.asarray(model.sample(n))
     labels = np.arange(n) % model.num_classes
     title = f"{title}, labels 0-{model.num_classes - 1} in turn"
@@ -115,7 +115,7 @@ def write_figures(model, folder, x, y, test_arrays, recipe=None):
             {"one style per row, digits 0-9 across": grid.reshape(-1, *grid.shape[2:])},
             model.num_classes,
         )
-    if samples(type(model)) and model.takes_labels:
+    if samples(type(model)) and model.conditional_sampling:
         grid = model.class_grid(10)
         save_figure(
             folder / "classes.png",

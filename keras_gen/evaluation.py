@@ -108,9 +108,10 @@ def likelihood(model, dataset, num_samples=5000, batch_size=100, **_):
 
 def evaluation_samples(model, n=10000, batch=1000):
     """`n` samples from fixed noise (`noise_batch(n, seed=0)`), and their labels
-    (classes in turn, equal counts) for a model that takes labels, else `None`."""
+    (classes in turn, equal counts) for a model that samples given classes
+    (`conditional_sampling`), else `None`."""
     z = model.noise_batch(n, seed=0)
-    labels = np.arange(n) % model.num_classes if model.takes_labels else None
+    labels = np.arange(n) % model.num_classes if model.conditional_sampling else None
     parts = [
         model.generate(
             z[i : i + batch], None if labels is None else labels[i : i + batch]
@@ -135,7 +136,7 @@ def sample_quality(
         validation: Batches the Parzen sigma is chosen on (first 1,000 used).
         metrics: Any of `"parzen"` (Gaussian Parzen window log-likelihood, as in
             the GAN paper), `"fid"`, `"inception_score"`, `"class_fractions"` and,
-            for a model that takes labels, `"label_accuracy"` (on the
+            for a model that samples given classes, `"label_accuracy"` (on the
             `mnist_classifier` preset's outputs). Default `("parzen",)`, or
             `("fid",)` for a model that takes labels.
         n: Samples drawn.
@@ -165,7 +166,11 @@ def sample_quality(
         }
     if "label_accuracy" in metrics:
         if labels is None:
-            raise ValueError("label_accuracy needs a model that takes labels.")
+            raise ValueError(
+                "label_accuracy needs a model that samples given classes "
+                f"(conditional_sampling), got a {type(model).__name__}, which "
+                "does not."
+            )
         probs = features.load_classifier().predict_proba(samples)
         out["label_accuracy"] = float(np.mean(np.argmax(probs, -1) == labels))
     return out

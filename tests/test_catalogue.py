@@ -64,23 +64,34 @@ def test_the_clear_message_predicate_needs_both_halves(message, clear):
     assert says_what_was_expected_and_what_came(message) is clear
 
 
+def _shape(bad):
+    return re.escape(str(tuple(np.shape(bad))))
+
+
 def image_cases(model):
-    """`{case: bad images}` for a model of `model.data_shape` inputs."""
+    """`{case: (bad images, a pattern of what came that the message must quote)}`
+    for a model of `model.data_shape` inputs."""
     x = harness.fake_batch(model, 8)
     shape = model.data_shape
+    rank = len(shape) + 1
+    wrong_rank = x.reshape(8, -1) if len(shape) > 1 else x[:, :, None]
+    uint8 = (x * 255).astype("uint8")
     cases = {
-        "wrong rank": x.reshape(8, -1) if len(shape) > 1 else x[:, :, None],
-        "uint8 0-255": (x * 255).astype("uint8"),
-        "NaN pixel": np.where(np.arange(8)[:, None, None, None] == 3, np.nan, x)
-        if len(shape) == 3
-        else np.where(np.arange(8)[:, None] == 3, np.nan, x),
-        "Inf pixel": np.where(x > 0.5, np.inf, x),
-        "strings": np.array([["a"]] * 8),
+        "wrong rank": (wrong_rank, _shape(wrong_rank)),
+        "uint8 0-255": (uint8, rf"\b{uint8.max()}\b"),
+        "NaN pixel": (
+            np.where(np.arange(8).reshape((8,) + (1,) * (rank - 1)) == 3, np.nan, x),
+            "nan",
+        ),
+        "Inf pixel": (np.where(x > 0.5, np.inf, x), "inf"),
+        "strings": (np.full(x.shape, "a"), "<U1|str"),
     }
     if len(shape) == 3:
         h, w, c = shape
-        cases["wrong size"] = np.zeros((8, h + 4, w + 4, c), "float32")
-        cases["wrong channels"] = np.zeros((8, h, w, c + 2), "float32")
+        size = np.zeros((8, h + 4, w + 4, c), "float32")
+        channels = np.zeros((8, h, w, c + 2), "float32")
+        cases["wrong size"] = (size, _shape(size))
+        cases["wrong channels"] = (channels, _shape(channels))
     return {
         k: v
         for k, v in cases.items()
@@ -88,14 +99,16 @@ def image_cases(model):
     }
 
 
-def label_cases(model):
-    n = model.num_classes or 10
+def label_cases(model, n=8):
+    """`{case: (bad labels, what came)}`."""
+    k = model.num_classes or 10
     return {
-        "label out of range": np.full(8, n + 3),
+        "label out of range": (np.full(n, k + 3), rf"\b{k + 3}\b"),
         # -1 is "unlabelled" to the semi-supervised models; -2 is nothing.
-        "negative label": np.full(8, -2),
-        "float labels": np.full(8, 0.5, "float32"),
-        "string labels": np.array(["1"] * 8),
+        "negative label": (np.full(n, -2), r"-2\b"),
+        "float labels": (np.full(n, 0.5, "float32"), "float32"),
+        "string labels": (np.array(["1"] * n), "<U1|str"),
+        "labels of another length": (np.zeros(n - 3, "int64"), rf"\b{n - 3}\b"),
     }
 
 
@@ -103,8 +116,57 @@ def takes_label_argument(fn):
     return "labels" in inspect.signature(fn).parameters
 
 
+# How a verb with a `labels` parameter uses them, where the model's `takes_labels`
+# (fit takes labels) and the parameter's default do not say it:
+LABEL_USE = {
+    # Its generator is unconditional; only the discriminator's training uses labels.
+    ("SemiSupervisedGAN", "sample"): "refused",
+    # Labels name clusters here: sampling one cluster is what they are for.
+    ("ClusteringAAE", "sample"): "optional",
+    # None: infer y with the classifier, or draw random classes.
+    ("SemiSupervisedVAE", "encode"): "optional",
+    ("SemiSupervisedVAE", "sample"): "optional",
+    ("SemiSupervisedAAE", "sample"): "optional",
+}
+
+
+def label_use(model, verb):
+    """ "required", "optional" (None is meaningful) or "refused" (unconditional)."""
+    name = type(model).__name__
+    if (name, verb) in LABEL_USE:
+        return LABEL_USE[name, verb]
+    parameter = inspect.signature(getattr(model, verb)).parameters["labels"]
+    required = parameter.default is inspect.Parameter.empty
+    return "required" if required or model.takes_labels else "refused"
+
+
+def _label_verb_cases(model, verb, call, n):
+    """The label cases of a verb taking `labels`: `call(labels)` runs it; `n` is
+    how many it needs. A verb that uses labels gets every bad label (and none at
+    all, unless None means something to it); an unconditional one must refuse
+    labels it cannot use rather than ignore them."""
+    use = label_use(model, verb)
+    if use == "refused":
+        given = np.zeros(n, "int64")
+        return {
+            "labels to an unconditional model": (
+                lambda: call(given),
+                rf"uncond.*{_shape(given)}",
+            )
+        }
+    out = {
+        case: (lambda y=bad: call(y), came)
+        for case, (bad, came) in label_cases(model, n).items()
+    }
+    if use == "required":
+        out["labels missing"] = (lambda: call(None), r"\bnone\b")
+    return out
+
+
 def calls(model, verb):
-    """`{case: zero-argument call}` of the catalogue's cases for `verb`."""
+    """`{case: (zero-argument call, pattern of what came)}` of the catalogue's cases
+    for `verb`: the call must be refused with a message saying what was expected
+    and quoting what came (so that a refusal for another reason does not count)."""
     labels = harness.fake_labels(model, 8)
     x = harness.fake_batch(model, 8)
     needs = model.takes_labels
@@ -121,58 +183,95 @@ def calls(model, verb):
     elif verb == "sample":
         if not hasattr(model, "sample"):
             return {}
-        one = labels[:1] if needs else None
 
         def draw(n):
-            return model.sample(n, labels=one) if needs else model.sample(n)
+            # Labels of the right length where n is one, so that only the count
+            # can be what is refused.
+            ok = isinstance(n, int) and n > 0
+            return model.sample(n, labels=labels[:n] if ok else labels[:1])
 
-        return {f"n={n!r}": (lambda n=n: draw(n)) for n in (0, -1, "3", 2.5, None)}
+        out = {
+            f"n={n!r}": (
+                (lambda n=n: draw(n))
+                if label_use(model, verb) != "refused"
+                else (lambda n=n: model.sample(n)),
+                re.escape(f"got {n!r}"),
+            )
+            for n in (0, -1, "3", 2.5, None)
+        }
+        return out | _label_verb_cases(
+            model, verb, lambda y: model.sample(8, labels=y), 8
+        )
     elif verb == "decode":
         if not hasattr(model, "decode") or not hasattr(model, "latent_dim"):
             return {}
         wide = np.zeros((4, model.latent_dim + 3), "float32")
         nan = np.full((4, model.latent_dim), np.nan, "float32")
-        extra = (labels[:4],) if takes_label_argument(model.decode) else ()
-        return {
-            "wrong latent size": lambda: model.decode(wide, *extra),
-            "NaN code": lambda: model.decode(nan, *extra),
-            "string code": lambda: model.decode(np.array([["a"]] * 4), *extra),
+        text = np.full((4, model.latent_dim), "a")
+        takes = takes_label_argument(model.decode)
+        extra = (labels[:4],) if takes and label_use(model, verb) != "refused" else ()
+        out = {
+            "wrong latent size": (lambda: model.decode(wide, *extra), _shape(wide)),
+            "NaN code": (lambda: model.decode(nan, *extra), "nan"),
+            "string code": (lambda: model.decode(text, *extra), "<U1|str"),
         }
+        if takes:
+            code = np.zeros((4, model.latent_dim), "float32")
+            out |= _label_verb_cases(
+                model, verb, lambda y: model.decode(code, labels=y), 4
+            )
+        return out
     elif hasattr(model, verb):
         fn = getattr(model, verb)
         # `labels` by name: it is not always the second parameter (log_likelihood).
-        run = (
-            (lambda b, fn=fn: fn(b, labels=labels)) if takes_label_argument(fn) else fn
+        given = (
+            labels
+            if takes_label_argument(fn) and label_use(model, verb) != "refused"
+            else None
         )
+        run = (lambda b, fn=fn: fn(b, labels=given)) if takes_label_argument(fn) else fn
     else:
         return {}
-    out = {case: (lambda b=bad: run(b)) for case, bad in image_cases(model).items()}
+    out = {
+        case: (lambda b=bad: run(b), came)
+        for case, (bad, came) in image_cases(model).items()
+    }
     if verb in ("fit", "evaluate"):
-        out["empty dataset"] = lambda: run(x[:0])
+        out["empty dataset"] = (lambda: run(x[:0]), "empty")
         empty = harness.fit_data(model, x[:0])
         empty = tf.data.Dataset.from_tensor_slices(empty).batch(8)
         out["empty tf.data dataset"] = (
             (lambda: model.fit(empty, epochs=1, verbose=0))
             if verb == "fit"
-            else (lambda: model.evaluate(empty, verbose=0))
+            else (lambda: model.evaluate(empty, verbose=0)),
+            "empty",
         )
-    if verb == "fit":
         if needs:
-            out["labels missing"] = lambda: model.fit(x, epochs=1, verbose=0)
-    fn = getattr(model, verb, None)
-    if (verb in ("fit", "evaluate") and needs) or (
-        verb not in ("fit", "evaluate") and fn is not None and takes_label_argument(fn)
-    ):
-        for case, bad in label_cases(model).items():
-            if verb == "fit":
-                out[case] = lambda y=bad: model.fit(x, y, epochs=1, verbose=0)
-            elif verb == "evaluate":
-                out[case] = lambda y=bad: model.evaluate(x, y, verbose=0)
-            else:
-                out[case] = lambda y=bad, fn=fn: fn(x, labels=y)
+            out |= {
+                case: (
+                    (lambda y=bad: model.fit(x, y, epochs=1, verbose=0))
+                    if verb == "fit"
+                    else (lambda y=bad: model.evaluate(x, y, verbose=0)),
+                    came,
+                )
+                for case, (bad, came) in label_cases(model).items()
+            }
+            out["labels missing"] = (
+                (lambda: model.fit(x, epochs=1, verbose=0))
+                if verb == "fit"
+                else (lambda: model.evaluate(x, verbose=0)),
+                r"\bnone\b",
+            )
+    else:
+        fn = getattr(model, verb)
+        if takes_label_argument(fn):
+            out |= _label_verb_cases(model, verb, lambda y: fn(x, labels=y), 8)
     if verb == "log_likelihood":
-        extra = {"labels": labels} if takes_label_argument(model.log_likelihood) else {}
-        out["num_samples=0"] = lambda: model.log_likelihood(x, num_samples=0, **extra)
+        extra = {"labels": labels} if needs else {}
+        out["num_samples=0"] = (
+            lambda: model.log_likelihood(x, num_samples=0, **extra),
+            re.escape("got 0"),
+        )
     return out
 
 
@@ -195,11 +294,12 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(models, arch, verb):
     if not cases:
         pytest.skip(f"{arch} has no {verb}")
     weights, state = harness.weights_of(model), harness.optimizer_state(model)
-    for case, call in cases.items():
+    for case, (call, came) in cases.items():
         try:
             call()
         except (ValueError, TypeError) as err:
             assert says_what_was_expected_and_what_came(str(err)), (case, str(err))
+            assert re.search(came, str(err), re.IGNORECASE), (case, came, str(err))
         else:
             raise AssertionError(f"{arch}.{verb} accepted {case}")
         harness.assert_same_weights(weights, model.get_weights())

@@ -369,6 +369,7 @@ class AAE(AdversarialModel):
         return self._output(self._decode_params(z, self._decode_labels(labels, z)))
 
     def _decode_labels(self, labels, z):
+        self._refuse_labels(labels, "decode")
         return None
 
     def reconstruct(self, x):
@@ -389,9 +390,12 @@ class AAE(AdversarialModel):
     def sample(self, n, labels=None):
         """Decoded prior samples (of the labels' components with a label prior)."""
         n = self._check_count(n)
-        if self.label_prior and labels is not None:
+        if not self.label_prior:
+            self._refuse_labels(labels, "sample")
+        elif labels is not None:
             labels = self._check_class_labels(labels, "sample", n)
-        return self.decode(self._prior_samples(n, labels), labels)
+        # The labels pick the prior's components; the decoder takes codes only.
+        return self.decode(self._prior_samples(n, labels))
 
     def noise_batch(self, n, seed=0):
         """`n` prior samples from a fixed seed (the samples the cards score)."""

@@ -315,8 +315,7 @@ class Autoencoder(GenerativeModel):
         simple density model of the code space, not a likelihood-trained sampler.
         """
         n = self._check_count(n)
-        if labels is not None:
-            raise ValueError("Autoencoder is unconditional: labels must be None.")
+        self._refuse_labels(labels, "sample")
         eps = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
         h = self.code_mean + ops.matmul(eps, ops.transpose(self.code_scale_tril))
         return self.decode(h)

@@ -407,6 +407,13 @@ class Model(InputChecks, keras.Model):
 class GenerativeModel(Model):
     """A `Model` that draws examples: `sample(n, labels=None)` and `class_grid`."""
 
+    @property
+    def conditional_sampling(self):
+        """Whether `sample(n, labels)` draws the given classes (a model trained on
+        labels whose generator is unconditional, like the semi-supervised GAN's,
+        refuses them)."""
+        return self.takes_labels
+
     def sample(self, n, labels=None):
         """Draws `n` examples from the model."""
         raise NotImplementedError(f"{type(self).__name__} does not sample.")

@@ -31,6 +31,8 @@ class ConditionalGAN(Conditional, GAN):
         Mirza and Osindero, "Conditional generative adversarial nets", 2014.
     """
 
+    conditional_sampling = True
+
     def __init__(self, input_shape=(28, 28, 1), latent_dim=100, num_classes=10, **kw):
         self._set_classes(num_classes)
         super().__init__(input_shape, latent_dim, **kw)

@@ -123,6 +123,8 @@ class GAN(AdversarialModel):
     }
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
     evaluations = ("samples",)
+    # G takes class labels only in ConditionalGAN; any other GAN refuses them.
+    conditional_sampling = False
 
     def __init__(
         self,
@@ -391,6 +393,8 @@ class GAN(AdversarialModel):
 
     def generate(self, z, labels=None):
         """G(z) for given noise `z` `[n, latent_dim]` (deterministic, no dropout)."""
+        if not self.conditional_sampling:
+            self._refuse_labels(labels, "generate")
         z = tf.convert_to_tensor(z, "float32")
         if z.shape.rank != 2 or z.shape[-1] != self.latent_dim:
             raise ValueError(
@@ -401,6 +405,7 @@ class GAN(AdversarialModel):
     def sample(self, n, labels=None):
         """Generator samples G(z), z drawn from the noise prior."""
         n = self._check_count(n)
+        self._refuse_labels(labels, "sample")
         return as_float32(self._generate(self._noise(n), labels, training=False))
 
     def noise_batch(self, n, seed=0):

@@ -93,6 +93,8 @@ class LatentVariableVerbs:
         x = self.validate_inputs(x, "log_likelihood")
         if self.takes_labels:
             labels = self._check_class_labels(labels, "log_likelihood", len(x))
+        else:
+            self._refuse_labels(labels, "log_likelihood")
         batch = max(1, min(len(x), max_rows))
         chunk = max(1, max_rows // batch)
         if not hasattr(self, "_log_weights_fn"):

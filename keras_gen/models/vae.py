@@ -366,8 +366,7 @@ class VAE(LatentVariableVerbs, GenerativeModel):
     def sample(self, n, labels=None):
         """Means of p(x|z) at codes drawn from the prior."""
         n = self._check_count(n)
-        if labels is not None:
-            raise ValueError(f"{type(self).__name__} is unconditional: labels=None.")
+        self._refuse_labels(labels, "sample")
         return self.decode(self.prior.sample(n, seed=self._draw_seed())).mean()
 
     # -- config ----------------------------------------------------------------

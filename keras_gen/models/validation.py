@@ -351,6 +351,17 @@ class InputChecks:
             )
         return values.astype("int32")
 
+    def _refuse_labels(self, labels, where):
+        """A `ValueError` for labels given to a verb that has no use for them (an
+        unconditional generator or decoder): silently ignoring them would hide
+        the user's mistake."""
+        if labels is not None:
+            shape = np.shape(labels) if not isinstance(labels, str) else "a string"
+            raise ValueError(
+                f"{type(self).__name__}.{where} is unconditional: expected "
+                f"labels=None, got labels of shape {shape}."
+            )
+
     def call_inputs(self, x, labels=None):
         """What `call` takes for a batch `x` (conditional models: `(x, labels)`)."""
         return x

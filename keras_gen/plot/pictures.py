@@ -73,7 +73,7 @@ def save_samples(
     images = verbs.draw_samples(model, n, labels, seed)
     if title is None:
         title = f"{type(model).__name__} samples"
-        if getattr(model, "takes_labels", False) and labels is None:
+        if getattr(model, "conditional_sampling", False) and labels is None:
             title += f", classes 0-{model.num_classes - 1} in turn"
     images = verbs.unit_range(model, images, value_range)
     return save_grid(path, images, ncols, title, figsize, dpi)

@@ -66,7 +66,8 @@ def unit_range(model, images, value_range=None):
 def class_labels(model, n, labels):
     """The labels to draw `n` examples with: `labels` as given; for a model that
     takes labels and got none, its classes in turn (0, 1, ..., 0, 1, ...)."""
-    if labels is None and getattr(model, "takes_labels", False) and model.num_classes:
+    conditional = getattr(model, "conditional_sampling", False)
+    if labels is None and conditional and model.num_classes:
         return np.arange(n) % model.num_classes
     return labels
 
