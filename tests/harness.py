@@ -200,7 +200,7 @@ def check_verbs(name, ctx):
         assert shape[0] == 4
     if not isinstance(model, GenerativeModel):
         return  # not a generative model (the domain classifier)
-    if model.takes_labels:
+    if model.conditional_sampling:
         samples = model.sample(5, labels=fake_labels(model, 5))
     else:
         samples = model.sample(5)
@@ -308,7 +308,7 @@ def check_replicas_draw_their_own_noise(name, ctx):
     values = strategy.experimental_local_results(strategy.run(draws))
     assert not np.allclose(values[0], values[1]), "replicas drew the same noise"
     if isinstance(model, GenerativeModel):
-        labels = fake_labels(model, 4) if model.takes_labels else None
+        labels = fake_labels(model, 4) if model.conditional_sampling else None
 
         def samples():
             if labels is None:
@@ -427,6 +427,62 @@ def check_every_batch_is_checked(name, ctx):
     assert_same_weights(before[0], model.get_weights())
     assert_same_weights(before[1], optimizer_state(model))
     check_a_later_batch_of_another_shape_is_refused(name, model)
+    check_later_batches_of_open_rank(model)
+
+
+def _open_rank_batches(model, position, change):
+    """Four batches of 8 from a generator whose signature leaves the rank open
+    (TensorSpec(None)), `change(x, labels)` applied to the one at `position`."""
+    good = fake_batch(model, 8)
+    labels = fake_labels(model, 8) if model.takes_labels else None
+
+    def batches():
+        for i in range(4):
+            x, y = change(good, labels) if i == position else (good, labels)
+            yield (x, y) if labels is not None else x
+
+    image = tf.TensorSpec(None, good.dtype)
+    spec = (image, tf.TensorSpec(None, tf.int64)) if labels is not None else image
+    return tf.data.Dataset.from_generator(batches, output_signature=spec)
+
+
+def check_later_batches_of_open_rank(model):
+    """From a dataset whose signature says nothing of the rank: a later batch of
+    another rank, an empty one, one with more labels than examples, or (evaluate)
+    a label of 13 is refused in `fit` and `evaluate`, updating nothing; a later
+    batch of one example trains and evaluates (finite)."""
+    position = getattr(model, "minibatches_per_step", 1)
+    refused = {
+        "rank": (lambda x, y: (x.reshape(len(x), -1), y), "expected inputs of shape"),
+        "empty": (lambda x, y: (x[:0], None if y is None else y[:0]), "every batch"),
+    }
+    if model.takes_labels:
+        refused["count"] = (lambda x, y: (x[:5], y), "one label per example")
+        refused["label"] = (lambda x, y: (x, np.full_like(y, 13)), "labels in")
+    for case, (change, message) in refused.items():
+        for verb in ("fit", "evaluate"):
+            snapshots = _Snapshots()
+            model._build_optimizers()
+            start = (weights_of(model), optimizer_state(model))
+            data = _open_rank_batches(model, position if verb == "fit" else 1, change)
+            with pytest.raises(ValueError, match=message):
+                if verb == "fit":
+                    model.fit(data, epochs=1, verbose=0, callbacks=[snapshots])
+                else:
+                    model.evaluate(data, verbose=0)
+            assert len(snapshots.after) <= 1, f"{case}: trained past the bad batch"
+            weights, state = (snapshots.after or [start])[-1]
+            assert_same_weights(weights, model.get_weights())
+            assert_same_weights(state, optimizer_state(model))
+
+    def one(x, y):
+        return x[:1], None if y is None else y[:1]
+
+    assert_finite_history(
+        model.fit(_open_rank_batches(model, position, one), epochs=1, verbose=0)
+    )
+    scores = model.evaluate(_open_rank_batches(model, 1, one), verbose=0)
+    assert np.all(np.isfinite(scores)), scores
 
 
 def _batches_of_varying_shape(model, position, axis=1):

@@ -72,7 +72,8 @@ def assert_verbs_keep_shape(model, x, labels=None):
     assert model.data_shape == shape
     labels = labels if model.takes_labels else None
     if isinstance(model, GenerativeModel):
-        samples = model.sample(len(x), labels=labels)
+        given = labels if model.conditional_sampling else None
+        samples = model.sample(len(x), labels=given)
         assert tuple(samples.shape) == (len(x), *shape)
         assert np.all(np.isfinite(samples))
     if hasattr(model, "reconstruct"):

@@ -51,7 +51,9 @@ def test_trains_and_answers_in_float32_under_mixed_precision(name, policy, monke
     outputs = {}
     if hasattr(model, "sample"):
         outputs["sample"] = (
-            model.sample(4, labels=labels) if model.takes_labels else model.sample(4)
+            model.sample(4, labels=labels)
+            if model.conditional_sampling
+            else model.sample(4)
         )
     if hasattr(model, "reconstruct"):
         inputs = model.call_inputs(x[:4], labels)

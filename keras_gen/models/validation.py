@@ -27,6 +27,11 @@ def check_positive_int(value, name="n"):
     return int(value)
 
 
+def _open_shape(shape):
+    """Whether a static batch shape leaves the rank or an example size unknown."""
+    return shape.rank is None or not shape[1:].is_fully_defined()
+
+
 class InputChecks:
     """Validation methods shared by every keras_gen model (see the module doc)."""
 
@@ -150,15 +155,33 @@ class InputChecks:
 
     def _batch_checks(self, batch, where):
         """In-graph checks of one `(x, y, ...)` batch: tf.debugging assertions whose
-        failure stops the pipeline before the step that would train on it."""
+        failure stops the pipeline before the step that would train on it. The
+        emptiness and shape checks run first, so that an empty batch or one of
+        another shape is named as such rather than by a value check it also fails."""
         name = f"{_CHECK_TAG}: {type(self).__name__}.{where}"
         x = batch[0]
+        # A later batch with no example would train on the mean of nothing.
+        some = tf.greater(tf.shape(x)[0], 0)
+        first = [tf.debugging.Assert(some, [f"{name} empty"])]
+        if _open_shape(x.shape):
+            # A dataset of varying image size or rank (a generator's): each batch's
+            # own shape. The shape is padded with zeros to the expected rank, so
+            # a batch of another rank compares unequal rather than failing.
+            rank = len(self.data_shape) + 1
+            shape = tf.shape(x)
+            sizes = tf.concat([shape, tf.zeros([rank], shape.dtype)], 0)[1:rank]
+            same = tf.logical_and(
+                tf.equal(tf.size(shape), rank),
+                tf.reduce_all(tf.equal(sizes, self.data_shape)),
+            )
+            with tf.control_dependencies(first):
+                first.append(tf.debugging.Assert(same, [f"{name} shape", shape]))
+        with tf.control_dependencies(first):
+            return first + self._value_checks(batch, name, where)
+
+    def _value_checks(self, batch, name, where):
+        x = batch[0]
         checks = []
-        if not x.shape[1:].is_fully_defined():
-            # A dataset of varying image size (a generator's): each batch's own
-            # shape (the rank and the known sizes passed the eager check).
-            same = tf.reduce_all(tf.equal(tf.shape(x)[1:], self.data_shape))
-            checks.append(tf.debugging.Assert(same, [f"{name} shape", tf.shape(x)]))
         if x.dtype.is_floating:
             finite = tf.reduce_all(tf.math.is_finite(x))
             checks.append(tf.debugging.Assert(finite, [f"{name} nan"]))
@@ -171,8 +194,19 @@ class InputChecks:
             checks.append(tf.debugging.Assert(ok, [f"{name} range", low, high]))
         if self.takes_labels and len(batch) > 1 and batch[1] is not None:
             labels = batch[1]
-            if labels.shape.rank == 1:
-                values = tf.cast(labels, "float64")
+            # The first batch's labels were checked to be `(batch,)` eagerly; a
+            # signature that leaves their rank open gets each batch's checked.
+            if labels.shape.rank in (1, None):
+                count = tf.logical_and(
+                    tf.equal(tf.rank(labels), 1),
+                    tf.equal(tf.size(labels), tf.shape(x)[0]),
+                )
+                checks.append(
+                    tf.debugging.Assert(
+                        count, [f"{name} count", tf.shape(x)[0], tf.size(labels)]
+                    )
+                )
+                values = tf.reshape(tf.cast(labels, "float64"), [-1])
                 integral = tf.reduce_all(tf.equal(values, tf.round(values)))
                 known = values
                 if self.accepts_unlabelled:
@@ -184,8 +218,8 @@ class InputChecks:
                         tf.reduce_all(known < self.num_classes),
                     ),
                 )
-                low = tf.reduce_min(tf.concat([known, [0.0]], 0))
-                high = tf.reduce_max(tf.concat([known, [0.0]], 0))
+                # (Only read when the check fails, so `known` is not empty.)
+                low, high = tf.reduce_min(known), tf.reduce_max(known)
                 checks.append(tf.debugging.Assert(ok, [f"{name} labels", low, high]))
                 if self.needs_labelled_examples and where == "fit":
                     some = tf.reduce_any(values >= 0)
@@ -205,9 +239,11 @@ class InputChecks:
         def check(*batch):
             with tf.control_dependencies(self._batch_checks(batch, where)):
                 out = tuple(tf.identity(b) for b in batch)
-                if not out[0].shape[1:].is_fully_defined():  # checked: say so
+                if _open_shape(out[0].shape):  # checked: say so
                     x = tf.ensure_shape(out[0], (None, *self.data_shape))
                     out = (x, *out[1:])
+                if self.takes_labels and len(out) > 1 and out[1].shape.rank is None:
+                    out = (out[0], tf.ensure_shape(out[1], (None,)), *out[2:])
             return out if nested else out[0]
 
         return dataset.map(
@@ -227,6 +263,17 @@ class InputChecks:
             return ValueError(
                 f"{cls} expected inputs of shape (batch, "
                 f"{', '.join(map(str, self.data_shape))}), got shape {got} in a batch."
+            )
+        if f"{cls} count" in text:
+            examples, given = (numbers + ["?", "?"])[:2]
+            return ValueError(
+                f"{cls} expected one label per example ({examples}), got {given} "
+                "in a batch."
+            )
+        if f"{cls} empty" in text:
+            return ValueError(
+                f"{cls} expected at least one example in every batch, got an empty "
+                "batch."
             )
         if f"{cls} nan" in text:
             return ValueError(
@@ -260,7 +307,8 @@ class InputChecks:
                     f"{cls}.{where} expects a dataset of x or (x, y) batches, got "
                     f"element_spec {spec}."
                 )
-            self._check_shape(first.shape, where)
+            if first.shape.rank is not None:  # else each batch's rank is checked
+                self._check_shape(first.shape, where)
             self._check_dtype(first.dtype, where)
             batch = next(iter(x.take(1)), None)
             if batch is None:
@@ -268,6 +316,12 @@ class InputChecks:
                     f"{cls}.{where} expected at least one batch, got an empty dataset."
                 )
             batch = batch if isinstance(batch, tuple) else (batch,)
+            self._check_shape(batch[0].shape, where)
+            if batch[0].shape[0] == 0:
+                raise ValueError(
+                    f"{cls}.{where} expected at least one example in every batch, "
+                    "got an empty first batch."
+                )
             self._check_values(batch[0].numpy(), where)
             if self.takes_labels:
                 labels = batch[1].numpy() if len(batch) > 1 else None
