@@ -7,6 +7,7 @@ import sys
 import warnings
 
 from . import callbacks, cards, commands, distribute, evaluation, training
+from .cli_types import fraction, positive_int, seed
 
 MODEL = "a preset name, or a folder that keras-gen train wrote"
 
@@ -28,26 +29,29 @@ def build_parser():
     p = sub.add_parser("train", help="train a preset or any architecture")
     p.add_argument("name", help="a preset, or an architecture (list --architectures)")
     p.add_argument("--dataset", help="TFDS image dataset name or folder of images")
-    p.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"))
+    p.add_argument("--image-size", type=positive_int, nargs=2, metavar=("H", "W"))
     p.add_argument("--channels", type=int, choices=[1, 3])
     p.add_argument(
-        "--validation", type=float, help="held-out share of --dataset (default 0.1)"
+        "--validation", type=fraction, help="held-out share of --dataset (default 0.1)"
     )
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
+    p.add_argument("--epochs", type=positive_int)
+    p.add_argument("--batch-size", type=positive_int)
     p.add_argument("--out", help="the preset folder (default runs/NAME)")
     p.add_argument("--data-dir")
-    p.add_argument("--seed", type=int, help="model (and labelled-subset) seed")
+    p.add_argument("--seed", type=seed, help="model (and labelled-subset) seed")
     resume = "continue a stopped run from --out (give its other arguments again)"
     p.add_argument("--resume", action="store_true", help=resume)
     saves = "steps between saves of the whole training state (and every epoch)"
     p.add_argument(
-        "--checkpoint-steps", type=int, default=training.CHECKPOINT_STEPS, help=saves
+        "--checkpoint-steps",
+        type=positive_int,
+        default=training.CHECKPOINT_STEPS,
+        help=saves,
     )
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="model argument")
     p.add_argument(
         "--steps-per-execution",
-        type=int,
+        type=positive_int,
         help="steps per compiled call (default: a preset's recipe, else 1)",
     )
     p.add_argument(
@@ -57,7 +61,9 @@ def build_parser():
         help="tf.distribute strategy (multi_worker reads TF_CONFIG)",
     )
     p.add_argument(
-        "--eval-samples", type=int, help="samples for --dataset's card (default 10000)"
+        "--eval-samples",
+        type=positive_int,
+        help="samples for --dataset's card (default 10000)",
     )
     p.set_defaults(func=commands.train)
 
@@ -65,16 +71,18 @@ def build_parser():
     p.add_argument("name", help=MODEL)
     p.add_argument("--dataset", help="measure on this dataset (resized to fit)")
     p.add_argument("--split", default="test")
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=positive_int)
     p.add_argument("--data-dir")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--eval-samples", type=int, default=10000)
+    p.add_argument("--eval-samples", type=positive_int, default=10000)
     p.add_argument(
         "--anomaly-digit",
         type=int,
         help="train without this digit, report ROC-AUC of finding it",
     )
-    p.add_argument("--epochs", type=int, help="training epochs for --anomaly-digit")
+    p.add_argument(
+        "--epochs", type=positive_int, help="training epochs for --anomaly-digit"
+    )
     p.add_argument(
         "--write",
         action="store_true",
@@ -84,10 +92,10 @@ def build_parser():
 
     p = sub.add_parser("sample", help="write a PNG of samples")
     p.add_argument("name", help=MODEL)
-    p.add_argument("-n", "--n", type=int, default=64)
+    p.add_argument("-n", "--n", type=positive_int, default=64)
     p.add_argument("--labels", type=int, nargs="+", help="classes to draw")
     p.add_argument("--out", default="samples.png")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
     p.set_defaults(func=commands.sample)
 
     for verb, helped in (("reconstruct", "images above"), ("interpolate", "rows")):
@@ -96,13 +104,13 @@ def build_parser():
         p.add_argument("--dataset", help="default: the model's own held-out images")
         p.add_argument("--data-dir")
         p.add_argument("--out", default=f"{verb}.png")
-        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--seed", type=seed, default=0)
         if verb == "reconstruct":
-            p.add_argument("-n", "--n", type=int, default=20)
+            p.add_argument("-n", "--n", type=positive_int, default=20)
             p.set_defaults(func=commands.reconstruct)
         else:
-            p.add_argument("--pairs", type=int, default=5)
-            p.add_argument("--steps", type=int, default=10)
+            p.add_argument("--pairs", type=positive_int, default=5)
+            p.add_argument("--steps", type=positive_int, default=10)
             p.set_defaults(func=commands.interpolate)
 
     p = sub.add_parser("data", help="prepare or import datasets offline")
@@ -115,7 +123,7 @@ def build_parser():
 
     p = sub.add_parser("quickstart", help="prepare MNIST, train briefly, write a PNG")
     p.add_argument("--out", default="outputs/quickstart")
-    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--epochs", type=positive_int, default=2)
     p.add_argument("--data-dir")
     p.set_defaults(func=commands.quickstart)
     return parser

@@ -162,6 +162,8 @@ def sample(args):
     labels = None if not args.labels else np.asarray(args.labels)
     if labels is not None and len(labels) not in (1, args.n):
         raise ValueError(f"--labels takes 1 or n={args.n} classes, got {len(labels)}.")
+    if labels is not None and len(labels) == 1:
+        labels = int(labels[0])  # one class for every sample
     _wrote(plot.save_samples(model, args.out, args.n, labels, seed=args.seed))
 
 

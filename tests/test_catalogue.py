@@ -425,19 +425,98 @@ def test_create_model_and_the_data_loaders_refuse_clearly(case):
 
 CLI_CASES = [
     (["train", "nope"], "unknown architecture or preset 'nope'"),
-    (["sample", "ae_mnist", "-n", "-1"], "n must be a positive integer, got -1"),
-    (["sample", "ae_mnist", "-n", "x"], "invalid int value: 'x'"),
-    (["evaluate", "ae_mnist", "--limit", "0"], "limit must be a positive integer"),
-    (["interpolate", "ae_mnist", "--steps", "0"], "got 0"),
+    # Counts: refused by the parser, before a run that would train nothing and
+    # still write a preset (`train --epochs 0` did).
+    (
+        ["train", "ae_mnist", "--epochs", "0"],
+        "--epochs: expected a positive integer, got 0",
+    ),
+    (["train", "ae_mnist", "--epochs", "-1"], "expected a positive integer, got -1"),
+    (["train", "ae_mnist", "--epochs", "x"], "expected a positive integer, got 'x'"),
+    (["train", "ae_mnist", "--batch-size", "0"], "--batch-size: expected a positive"),
+    (["train", "ae_mnist", "--checkpoint-steps", "0"], "--checkpoint-steps: expected"),
+    (
+        ["train", "ae_mnist", "--validation", "1.5"],
+        "expected a fraction in [0, 1), got 1.5",
+    ),
+    (["train", "ae_mnist", "--seed", "-3"], "seed in [0, 2**32), got -3"),
+    (
+        ["train", "ae_mnist", "--set", "latent_dim=-2"],
+        "must be a positive integer, got -2",
+    ),
+    (
+        ["train", "ae_mnist", "--set", "latent_dim"],
+        "--set takes KEY=VALUE, got 'latent_",
+    ),
+    (
+        ["train", "ae_mnist", "--image-size", "0", "0"],
+        "expected a positive integer, got 0",
+    ),
+    (["train", "ae_mnist", "--dataset", "EMPTY"], "No image files"),
+    (["sample", "ae_mnist", "-n", "-1"], "-n/--n: expected a positive integer, got -1"),
+    (["sample", "ae_mnist", "-n", "0"], "-n/--n: expected a positive integer, got 0"),
+    (["sample", "ae_mnist", "-n", "x"], "expected a positive integer, got 'x'"),
+    (["sample", "ae_mnist", "--seed", "-1"], "seed in [0, 2**32), got -1"),
+    (
+        ["sample", "cgan_mnist", "--labels", "13"],
+        "expected labels in [0, 10), got labels in [13",
+    ),
+    (
+        ["sample", "cgan_mnist", "-n", "2", "--labels", "1", "2", "3"],
+        "1 or n=2 classes, got 3",
+    ),
+    (
+        ["sample", "ae_mnist", "--labels", "1"],
+        "unconditional: expected labels=None, got",
+    ),
+    (
+        ["evaluate", "ae_mnist", "--limit", "0"],
+        "--limit: expected a positive integer, got 0",
+    ),
+    (
+        ["evaluate", "ae_mnist", "--eval-samples", "0"],
+        "--eval-samples: expected a positive",
+    ),
+    (["evaluate", "ae_mnist", "--anomaly-digit", "12"], "integer in 0..9, got 12"),
+    (["evaluate", "ae_mnist", "--dataset", "EMPTY"], "No image files"),
+    (
+        ["reconstruct", "ae_mnist", "-n", "0"],
+        "-n/--n: expected a positive integer, got 0",
+    ),
+    (
+        ["interpolate", "ae_mnist", "--steps", "0"],
+        "--steps: expected a positive integer",
+    ),
+    (
+        ["interpolate", "ae_mnist", "--pairs", "0"],
+        "--pairs: expected a positive integer",
+    ),
+    (["quickstart", "--epochs", "0"], "--epochs: expected a positive integer, got 0"),
     (["info", "no_such_preset"], "unknown preset"),
 ]
 
 
 @pytest.mark.parametrize("argv, says", CLI_CASES, ids=lambda v: " ".join(v)[:40])
-def test_the_cli_refuses_clearly_with_exit_status_2(argv, says, capsys):
+def test_the_cli_refuses_clearly_with_exit_status_2(argv, says, capsys, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = [str(empty) if a == "EMPTY" else a for a in argv]
+    out = tmp_path / "out"
+    if argv[0] in ("train", "sample", "reconstruct", "interpolate", "quickstart"):
+        argv += ["--out", str(out)]
     try:
         status = cli.main(argv)
     except SystemExit as exit_:
         status = exit_.code
     assert status == 2
-    assert says in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert says in err, err
+    assert says_what_was_expected_and_what_came(err), err
+    assert not out.exists(), "a refused command wrote its output"
+
+
+def test_readme_states_the_number_of_cli_cases():
+    stated = re.search(r"and the CLI \((\d+) command lines", README.read_text())
+    assert stated and int(stated[1]) == len(CLI_CASES), (
+        f"README.md should say the CLI meets {len(CLI_CASES)} command lines"
+    )

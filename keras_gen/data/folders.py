@@ -121,8 +121,8 @@ def scan_folder(path):
         class_names, files = None, [(f, -1) for f in top]
     else:
         raise ValueError(
-            f"No image files ({', '.join(IMAGE_EXTENSIONS)}) in {path} or its "
-            "sub-folders."
+            f"No image files in {path}: expected files of "
+            f"{', '.join(IMAGE_EXTENSIONS)} in it or its sub-folders, found none."
         )
     files.sort(key=lambda fk: _order_key(fk[0].relative_to(path)))
     labels = None if class_names is None else np.array([k for _, k in files], np.int64)
