@@ -62,7 +62,9 @@ def main(argv=None):
     after, wall = measure(args.preset, args.epochs)
     growth = after[-1] / after[0] - 1
     worst = max(after) / after[0] - 1
-    ok = growth <= 0.10
+    # The rule bounds every epoch, not only the last: a leak that a late drop
+    # hides still fails it.
+    ok = worst <= 0.10
     marks = sorted({0, 1, 9, 49, 99, len(after) - 1} & set(range(len(after))))
     lines = [
         f"# Resident memory over {args.epochs} epochs of {args.preset} (test network)",
@@ -74,8 +76,9 @@ def main(argv=None):
         "|---|---|",
         *(f"| {i + 1} | {after[i]:.1f} |" for i in marks),
         "",
-        f"Growth from epoch 1 to the last: {100 * growth:+.1f} % (largest "
-        f"{100 * worst:+.1f} %); rule <= +10 %: {'met' if ok else 'NOT met'}.",
+        f"Growth from epoch 1 to the last: {100 * growth:+.1f} %; largest, at any "
+        f"epoch: {100 * worst:+.1f} %; rule (largest) <= +10 %: "
+        f"{'met' if ok else 'NOT met'}.",
     ]
     text = "\n".join(lines) + "\n"
     print(text)

@@ -3,8 +3,9 @@
 The conftest wraps `cli.main` for the whole session: each worker appends every
 command line it is given to a file in one shared folder, and after a full run the
 controller parses them all again and fails the run if a command or an option of
-`cli.build_parser()` was never given. This records what ran, not what a test's
-source text mentions.
+`cli.build_parser()` was never given to a call that succeeded (exit status 0): a
+command line `main` refused proves the refusal, not that the option works. This
+records what ran, not what a test's source text mentions.
 """
 
 import io
@@ -16,21 +17,26 @@ from pathlib import Path
 ENV = "KERAS_GEN_CLI_LOG"
 
 
-def record(argv, folder=None):
-    """Appends one command line to this process's log (no-op without a folder)."""
+def record(argv, status=0, folder=None):
+    """Appends one command line and `main`'s exit status (an int, or the name of
+    the exception it raised) to this process's log (no-op without a folder)."""
     folder = folder or os.environ.get(ENV)
     if not folder or argv is None:
         return
-    line = json.dumps([str(a) for a in argv])
+    line = json.dumps({"argv": [str(a) for a in argv], "status": status})
     with open(Path(folder) / f"argv-{os.getpid()}.jsonl", "a") as f:
         f.write(line + "\n")
 
 
-def read(folder):
-    """Every recorded command line, from every process's log."""
+def read(folder, succeeded_only=True, process="*"):
+    """The recorded command lines, from every process's log (or from the process
+    `process`'s): those `main` ran to exit status 0 (`succeeded_only`), or all."""
     argvs = []
-    for path in sorted(Path(folder).glob("argv-*.jsonl")):
-        argvs += [json.loads(line) for line in path.read_text().splitlines()]
+    for path in sorted(Path(folder).glob(f"argv-{process}.jsonl")):
+        for line in path.read_text().splitlines():
+            entry = json.loads(line)
+            if not succeeded_only or entry["status"] in (0, None):
+                argvs.append(entry["argv"])
     return argvs
 
 

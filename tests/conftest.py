@@ -52,8 +52,18 @@ def _record_cli_command_lines():
     original = cli.main
 
     def main(argv=None):
-        cli_coverage.record(sys.argv[1:] if argv is None else list(argv))
-        return original(argv)
+        status = "raised"
+        try:
+            status = original(argv)
+        except SystemExit as exit_:
+            status = exit_.code
+            raise
+        except BaseException as err:
+            status = type(err).__name__
+            raise
+        finally:
+            cli_coverage.record(sys.argv[1:] if argv is None else list(argv), status)
+        return status
 
     cli.main = main
     yield

@@ -405,6 +405,29 @@ OTHER_ENTRY_POINTS = {
         lambda: data.from_arrays(np.full((8, 28, 28, 1), np.nan, "float32")),
         "expected floats in [0, 1]",
     ),
+    "from_arrays: Inf": (
+        lambda: data.from_arrays(np.full((8, 28, 28, 1), np.inf, "float32")),
+        "expected floats in [0, 1]",
+    ),
+    "from_arrays: take 0": (lambda: data.from_arrays(_images(), take=0), "got 0"),
+    "from_arrays: take '3'": (lambda: data.from_arrays(_images(), take="3"), "got '3'"),
+    "from_arrays: take 2.5": (lambda: data.from_arrays(_images(), take=2.5), "got 2.5"),
+    "from_arrays: labelled_per_class 0": (
+        lambda: data.from_arrays(_images(), np.arange(8) % 2, labelled_per_class=0),
+        "labelled_per_class must be a positive integer, got 0",
+    ),
+    "from_arrays: labelled_per_class -1": (
+        lambda: data.from_arrays(_images(), np.arange(8) % 2, labelled_per_class=-1),
+        "got -1",
+    ),
+    "load_semi_supervised: labelled_per_class 0": (
+        lambda: data.load_semi_supervised("mnist", "train", labelled_per_class=0),
+        "labelled_per_class must be a positive integer, got 0",
+    ),
+    "load_semi_supervised: labelled_batch_size 0": (
+        lambda: data.load_semi_supervised("mnist", "train", labelled_batch_size=0),
+        "got 0",
+    ),
     "load: unknown dataset": (lambda: data.load("no_such_dataset"), "Unknown dataset"),
     "load: missing folder": (
         lambda: data.load("/no/such/folder/of/images"),

@@ -7,6 +7,7 @@ is checked after each whole run (tests/conftest.py, tests/cli_coverage.py)."""
 import json
 import os
 
+import numpy as np
 import pytest
 
 from keras_gen import cli, data, presets, runs, training, zoo
@@ -108,9 +109,18 @@ def test_the_session_records_each_command_line_given_to_main(tmp_path):
     """The conftest wraps cli.main; after a whole run, tests/conftest.py fails the
     run if `cli_coverage.missing` names a command or option no test passed."""
     folder = os.environ[cli_coverage.ENV]
-    before = cli_coverage.read(folder)
+
+    def mine(succeeded_only=True):  # this process's lines (other workers write too)
+        return cli_coverage.read(folder, succeeded_only, process=os.getpid())
+
+    before, every = mine(), mine(False)
     assert cli.main(["list", "ae_*"]) == 0
-    assert cli_coverage.read(folder)[len(before) :] == [["list", "ae_*"]]
+    with pytest.raises(SystemExit):  # argparse refuses -n 0
+        cli.main(["sample", "ae_mnist", "-n", "0"])
+    assert mine()[len(before) :] == [["list", "ae_*"]]
+    # A refused command line is logged, and does not count as passing its options.
+    refused = ["sample", "ae_mnist", "-n", "0"]
+    assert mine(False)[len(every) :] == [["list", "ae_*"], refused]
 
 
 def test_the_coverage_check_names_what_was_never_passed(tmp_path):
@@ -131,7 +141,7 @@ def test_the_coverage_check_names_what_was_never_passed(tmp_path):
     folder = tmp_path / "log"
     folder.mkdir()
     for argv in lines:
-        cli_coverage.record(argv, folder)
+        cli_coverage.record(argv, folder=folder)
     assert cli_coverage.read(folder) == lines
 
 
@@ -233,3 +243,22 @@ def test_data_import_passes_the_path_and_data_dir(monkeypatch, tmp_path, capsys)
     assert cli.main(argv) == 0
     assert calls == [(str(tmp_path / "mnist.npz"), "d")]
     assert "import: dataset ready in d" in capsys.readouterr().out
+
+
+def test_sample_labels_reach_the_model_one_class_or_n(tmp_path, monkeypatch):
+    from keras_gen.models.cgan import ConditionalGAN
+
+    given = _spy(monkeypatch, ConditionalGAN, "generate")
+    out = tmp_path / "sevens.png"
+    assert (
+        cli.main(
+            ["sample", "cgan_mnist", "-n", "3", "--labels", "7", "--out", str(out)]
+        )
+        == 0
+    )
+    assert out.is_file()
+    argv = ["sample", "cgan_mnist", "-n", "2", "--labels", "1", "4", "--out", str(out)]
+    assert cli.main(argv) == 0
+    # One class is drawn n times; n classes are drawn as given.
+    labels = [np.broadcast_to(args[2], (len(args[1]),)) for args, _ in given]
+    assert [list(v) for v in labels] == [[7, 7, 7], [1, 4]], labels

@@ -10,6 +10,7 @@ cycled labelled subset. The offline builds of TFDS's `mnist` (`prepare`,
 `random_shift_rotate` in `keras_gen.layers`. All are re-exported here.
 """
 
+import numpy as np
 import tensorflow as tf
 
 from ..layers import (
@@ -116,6 +117,19 @@ def load_semi_supervised(
     for key in ("supervised", "labelled_per_class", "repeat", "one_hot"):
         if key in options:
             raise ValueError(f"load_semi_supervised sets {key} itself.")
+    # Checked before any data is read (a bad count is refused offline too).
+    counts = dict(
+        batch_size=batch_size,
+        labelled_per_class=labelled_per_class,
+        labelled_batch_size=labelled_batch_size,
+    )
+    for key, value in counts.items():
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | np.integer)
+            or value < 1
+        ):
+            raise ValueError(f"{key} must be a positive integer, got {value!r}.")
     unlabelled_ds = load(
         name, split, batch_size, seed=seed, shuffle=True, drop_remainder=True, **options
     )

@@ -84,7 +84,13 @@ class Options:
             )
         for key in ("take", "labelled_per_class"):
             value = getattr(self, key)
-            if value is not None and (isinstance(value, bool) or int(value) < 1):
+            # Strictly an integer: int("3") or int(2.5) would pass a string or a
+            # fraction through as a count.
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int | np.integer)
+                or value < 1
+            ):
                 raise ValueError(f"{key} must be a positive integer, got {value!r}.")
 
     def default_shuffle(self, split):
