@@ -57,9 +57,12 @@ def test_a_deprecated_keras_gen_name_fails_the_run(tmp_path, mnist):
 
 @pytest.mark.slow
 def test_readme_python_block_runs(tmp_path, mnist):
-    # Loads four presets, evaluates one, trains an AE for 10 epochs and a GAN for
-    # one epoch on MNIST: several minutes on a CPU.
-    out = _run(readme_python_block(), tmp_path, mnist, timeout=1800)
+    # Loads four presets, evaluates one, trains an AE and a GAN on MNIST. The AE's
+    # 10 epochs become 1 here: every line still runs as written (87 s of the
+    # block's 150 s on a CPU were the 9 further epochs, which test nothing more).
+    block = readme_python_block()
+    assert block.count("epochs=10") == 1, "the README's AE no longer trains 10 epochs"
+    out = _run(block.replace("epochs=10", "epochs=1"), tmp_path, mnist, timeout=1800)
     assert out.returncode == 0, out.stderr[-3000:]
     # Its prints: the AE's card numbers, an FID and a log-likelihood.
     assert "'bce'" in out.stdout and "'examples': 10000" in out.stdout, out.stdout
