@@ -100,11 +100,24 @@ def test_kl_is_non_negative_and_zero_on_itself(pq):
 
 
 @PROPERTY
-@given(pairs)
-def test_optimal_discriminator_is_a_probability_and_attains_the_criterion(pq):
+@given(pairs, st.floats(-0.3, 0.3), st.integers(0, 11))
+def test_optimal_discriminator_is_a_probability_and_attains_the_criterion(
+    pq, shift, where
+):
     p, q = pq
     d = divergences.optimal_discriminator(p, q)
     assert np.all((0 <= d) & (d <= 1))
+    # It maximizes V(D, G): moving D at any one point where either density has
+    # mass lowers the value (a wrong D*, e.g. q / (p + q), fails this).
+    # (Masses below 1e-12 are left out: D* = p / (p + q) rounds to exactly 1
+    # there, and V's log(1 - D) * q becomes -inf * 1e-309 in float64.)
+    i = where % len(p)
+    normal = np.all((p == 0) | (p > 1e-12)) and np.all((q == 0) | (q > 1e-12))
+    if normal and p[i] + q[i] > 0 and shift != 0:
+        other = d.copy()
+        other[i] = np.clip(d[i] + shift, 1e-9, 1 - 1e-9)
+        best = divergences.gan_value(p, q, d)
+        assert best >= divergences.gan_value(p, q, other) - 1e-9
     # C(G) = -log 4 + 2 JSD at the optimal D (Goodfellow et al. 2014, theorem 1).
     criterion = divergences.virtual_training_criterion(p, q)
     expected = -math.log(4) + 2 * divergences.js_divergence(p, q)
