@@ -1,6 +1,7 @@
 """Every preset's train_step compiles with XLA (`jit_compile=True`), or the model
 names why not and keeps it off."""
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -23,8 +24,20 @@ def test_recipe_with_xla_trains(name):
     assert model.jit_compile is True  # not quietly turned off by compile
     x = harness.fake_batch(model, 32)
     data = tf.data.Dataset.from_tensor_slices(harness.fit_data(model, x)).batch(16)
+    before = harness.weights_of(model)
     harness.assert_finite_history(model.fit(data, epochs=1, verbose=0))
     assert model.jit_compile is True  # nor by fit
+    _assert_trained(before, model)
+
+
+def _assert_trained(before, model):
+    """The compiled step updated the weights (a step that ran but applied no
+    gradient would pass a finite-history check)."""
+    moved = [
+        not np.array_equal(u, v)
+        for u, v in zip(before, harness.weights_of(model), strict=True)
+    ]
+    assert any(moved), "no weight moved"
 
 
 @pytest.mark.parametrize("name", sorted(set(zoo.list_models()) - set(JIT)))
@@ -40,7 +53,9 @@ def test_every_train_step_compiles_with_xla_or_says_why_not(name):
         assert model.jit_compile is False
     x = harness.fake_batch(model, 32)
     data = tf.data.Dataset.from_tensor_slices(harness.fit_data(model, x)).batch(16)
+    before = harness.weights_of(model)
     harness.assert_finite_history(model.fit(data, epochs=1, verbose=0))
+    _assert_trained(before, model)
 
 
 def test_the_reason_is_real():
