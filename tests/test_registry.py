@@ -35,6 +35,16 @@ def test_every_architecture_has_a_preset_and_is_serializable():
         and c is not models.GenerativeModel
     ]
     assert len(classes) >= 19
+    # Every model class registered for deserialization is exported and covered too
+    # (a class missing from __all__ would otherwise escape the harness).
+    registered = {
+        obj
+        for key, obj in keras.saving.get_custom_objects().items()
+        if key.startswith("keras_gen>")
+        and isinstance(obj, type)
+        and issubclass(obj, keras.Model)
+    }
+    assert registered - set(classes) == set(), registered - set(classes)
     for cls in classes:
         assert cls in with_presets, f"{cls.__name__} has no preset"
         registered = keras.saving.get_registered_name(cls)
