@@ -192,7 +192,8 @@ def _load_preset_folder(path, overrides, expected_class, name, weights):
         # Keras lists every object it could not load; its first line about a
         # shape says what differs.
         lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-        detail = next((line for line in lines if "shape" in line), lines[0])
+        fallback = lines[0] if lines else repr(err)
+        detail = next((line for line in lines if "shape" in line), fallback)
         built = f"with overrides {overrides}" if overrides else "from its config.json"
         raise ValueError(
             f"The weights in {path / WEIGHTS_FILE} do not fit the model built "

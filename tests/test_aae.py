@@ -255,6 +255,17 @@ def test_label_aware_prior_takes_unlabelled_examples_and_refuses_bad_labels():
     sevens = np.asarray(model.prior_samples(500, labels=7, seed=0))
     locs = model.prior.distribution.components_distribution.mean().numpy()
     np.testing.assert_allclose(sevens.mean(0), locs[7], atol=0.1)
+    # The labels pick components; every verb that passes them on to the decoder
+    # (fixed-noise samples, grids, interpolation) works: the decoder ignores them.
+    from keras_gen.plot import verbs
+
+    z = model.prior_samples(6, labels=3, seed=1)
+    np.testing.assert_array_equal(model.generate(z, np.full(6, 3)), model.generate(z))
+    assert verbs.draw_samples(model, 6, seed=0).shape == (6, 28, 28, 1)
+    assert model.sample(6, labels=3).shape == (6, 28, 28, 1)
+    plain = _compile(AAE(latent_dim=2, **SMALL))
+    with pytest.raises(ValueError, match="AAE.decode is unconditional"):
+        plain.generate(z, np.full(6, 3))
 
 
 def test_supervised_aae_decodes_one_style_across_classes():

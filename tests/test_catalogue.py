@@ -547,6 +547,24 @@ def test_the_cli_refuses_clearly_with_exit_status_2(argv, says, capsys, tmp_path
     assert not out.exists(), "a refused command wrote its output"
 
 
+def test_a_later_batch_of_rank_0_is_refused_naming_its_shape():
+    # From a generator whose signature leaves the rank open: a scalar "batch".
+    model = harness.small_model(ARCHITECTURES["autoencoder"])
+    harness.compile_model(model)
+    good = harness.fake_batch(model, 8)
+
+    def batches():
+        yield good
+        yield np.float32(0.5)
+
+    data = tf.data.Dataset.from_generator(
+        batches, output_signature=tf.TensorSpec(None, tf.float32)
+    )
+    for run in (lambda: model.fit(data, verbose=0), lambda: model.evaluate(data)):
+        with pytest.raises(ValueError, match=r"expected inputs of shape .*got shape"):
+            run()
+
+
 def test_readme_states_the_number_of_cli_cases():
     stated = re.search(r"and the CLI \((\d+) command lines", README.read_text())
     assert stated and int(stated[1]) == len(CLI_CASES), (

@@ -369,7 +369,11 @@ class AAE(AdversarialModel):
         return self._output(self._decode_params(z, self._decode_labels(labels, z)))
 
     def _decode_labels(self, labels, z):
-        self._refuse_labels(labels, "decode")
+        # The decoder takes codes only. With a label prior the labels chose the
+        # codes' components (callers pass them to generate/decode alike): ignored
+        # here; without one they are a mistake.
+        if not self.label_prior:
+            self._refuse_labels(labels, "decode")
         return None
 
     def reconstruct(self, x):

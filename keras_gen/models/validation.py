@@ -161,7 +161,9 @@ class InputChecks:
         name = f"{_CHECK_TAG}: {type(self).__name__}.{where}"
         x = batch[0]
         # A later batch with no example would train on the mean of nothing.
-        some = tf.greater(tf.shape(x)[0], 0)
+        # (tf.size, not the first dimension: a batch of rank 0 reaches the shape
+        # check below rather than failing here.)
+        some = tf.greater(tf.size(x), 0)
         first = [tf.debugging.Assert(some, [f"{name} empty"])]
         if _open_shape(x.shape):
             # A dataset of varying image size or rank (a generator's): each batch's
