@@ -10,7 +10,6 @@ cycled labelled subset. The offline builds of TFDS's `mnist` (`prepare`,
 `random_shift_rotate` in `keras_gen.layers`. All are re-exported here.
 """
 
-import numpy as np
 import tensorflow as tf
 
 from ..layers import (
@@ -25,6 +24,7 @@ from ..layers import (
 )
 from .arrays import from_arrays
 from .folders import IMAGE_EXTENSIONS
+from .pipeline import check_count
 from .prepare import (
     IDX_FILES,
     KNOWN_DATASETS,
@@ -124,12 +124,7 @@ def load_semi_supervised(
         labelled_batch_size=labelled_batch_size,
     )
     for key, value in counts.items():
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | np.integer)
-            or value < 1
-        ):
-            raise ValueError(f"{key} must be a positive integer, got {value!r}.")
+        check_count(value, key)
     unlabelled_ds = load(
         name, split, batch_size, seed=seed, shuffle=True, drop_remainder=True, **options
     )

@@ -17,6 +17,13 @@ SHUFFLE_BUFFER = 10_000
 NO_LABEL = -1  # the label of an example of an unlabelled source, never yielded
 
 
+def check_count(value, key):
+    """A `ValueError` unless `value` is a positive integer: strictly an integer, as
+    int("3") or int(2.5) would pass a string or a fraction through as a count."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{key} must be a positive integer, got {value!r}.")
+
+
 @dataclasses.dataclass(frozen=True)
 class Options:
     """The loading options of `load` and `from_arrays`, checked once."""
@@ -83,15 +90,8 @@ class Options:
                 f"subset must be 'training' or 'validation', got {self.subset!r}."
             )
         for key in ("take", "labelled_per_class"):
-            value = getattr(self, key)
-            # Strictly an integer: int("3") or int(2.5) would pass a string or a
-            # fraction through as a count.
-            if value is not None and (
-                isinstance(value, bool)
-                or not isinstance(value, int | np.integer)
-                or value < 1
-            ):
-                raise ValueError(f"{key} must be a positive integer, got {value!r}.")
+            if getattr(self, key) is not None:
+                check_count(getattr(self, key), key)
 
     def default_shuffle(self, split):
         """Shuffle unless told: splits starting with "train", never validation."""
